@@ -1,0 +1,16 @@
+import type { QueryRunner } from 'typeorm';
+import { ConnectionError } from '../errors/connection-errors';
+import { toBastionError } from '../errors/sqlstate';
+
+/**
+ * Returns a runner's connection to the pool, or discards it when `error` says the connection itself broke
+ * (TypeORM's `release()` takes no error, so pg-pool would otherwise hand the dead socket to the next caller
+ * before noticing it closed). Ending the client first makes pg-pool remove it instead of idling it.
+ */
+export async function releaseRunner(runner: QueryRunner, error?: unknown): Promise<void> {
+  if (error !== undefined && !runner.isReleased && toBastionError(error) instanceof ConnectionError) {
+    const client = (await runner.connect().catch(() => undefined)) as { end?: () => Promise<void> } | undefined;
+    client?.end?.().catch(() => undefined);
+  }
+  await runner.release();
+}

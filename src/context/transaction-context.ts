@@ -1,0 +1,68 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { EntityManager, QueryRunner } from 'typeorm';
+
+/** Isolation levels PostgreSQL distinguishes (READ UNCOMMITTED behaves as READ COMMITTED there). */
+export type IsolationLevel = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
+
+/**
+ * The transaction work runs in, as seen by everything that reads the ambient context: repositories,
+ * `db.query`, and the query log. transaction/ creates these; connection/ and repository/ only read them.
+ */
+export interface AmbientTransaction {
+  /** Process-unique id, shown in every query log line. */
+  readonly id: number;
+  /** Named database the transaction belongs to (`default` for the unnamed one). */
+  readonly connectionName: string;
+  /** The manager bound to the transaction's connection; throws once the transaction has ended. */
+  readonly manager: EntityManager;
+  readonly queryRunner: QueryRunner;
+  /** 1 for the outermost transaction, +1 for each NESTED savepoint inside it. */
+  readonly depth: number;
+  readonly isolation: IsolationLevel;
+  readonly readOnly: boolean;
+}
+
+/** The immutable store of one async flow: a new context is made for each transaction scope, never mutated. */
+export interface AmbientContext {
+  /** Name of the logical worker (the seed's `worker`), shown in query log lines. */
+  readonly worker?: string;
+  /** The active transaction per named database; a missing key means "no transaction". */
+  readonly transactions: Readonly<Record<string, AmbientTransaction | undefined>>;
+}
+
+const storage = new AsyncLocalStorage<AmbientContext>();
+const EMPTY: AmbientContext = Object.freeze({ transactions: Object.freeze({}) });
+
+/** The context of the current async flow (an empty one outside any scope). */
+export function currentContext(): AmbientContext {
+  return storage.getStore() ?? EMPTY;
+}
+
+/** The one place that answers "which transaction does this call join?" for a named database. */
+export function ambientTransaction(connectionName: string): AmbientTransaction | undefined {
+  return storage.getStore()?.transactions[connectionName];
+}
+
+/** Runs `fn` with `context` as the ambient context of everything it starts, awaited or not. */
+export function runInContext<R>(context: AmbientContext, fn: () => R): R {
+  return storage.run(context, fn);
+}
+
+/** A copy of the current context with `transaction` (or none) as the active one of its database. */
+export function contextWithTransaction(
+  connectionName: string,
+  transaction: AmbientTransaction | undefined,
+): AmbientContext {
+  const current = currentContext();
+  return Object.freeze({
+    ...current,
+    transactions: Object.freeze({ ...current.transactions, [connectionName]: transaction }),
+  });
+}
+
+/** Runs `fn` with `worker` as the worker name of its query log lines. */
+export function runAsWorker<R>(worker: string, fn: () => R): R {
+  const current = currentContext();
+  if (current.worker === worker) return fn();
+  return storage.run(Object.freeze({ ...current, worker }), fn);
+}
