@@ -1,0 +1,98 @@
+import { performance } from 'node:perf_hooks';
+
+/** One way of doing the job being compared (raw pg, plain TypeORM, bastion, …). */
+export interface Variant {
+  readonly name: string;
+  /** Does the job once; called `iterations` times per round. */
+  readonly op: () => Promise<unknown>;
+  /** Runs before each round (e.g. truncating a table), outside the timing. */
+  readonly beforeRound?: () => Promise<unknown>;
+}
+
+/** How a comparison is sized. */
+export interface CompareOptions {
+  readonly rounds: number;
+  readonly iterations: number;
+  /** Untimed rounds first, to warm caches and JIT. */
+  readonly warmupRounds?: number;
+}
+
+/** One measured variant: per-operation times over the rounds. */
+export interface Measured {
+  readonly variant: string;
+  readonly medianMs: number;
+  readonly p95Ms: number;
+  readonly opsPerSecond: number;
+  /** median of this variant / median of the baseline (the first variant): below 1 is faster. */
+  readonly ratio: number;
+}
+
+/** A finished comparison, ready to be printed as a table. */
+export interface BenchTable {
+  readonly title: string;
+  readonly description: string;
+  readonly baseline: string;
+  readonly unit: string;
+  readonly rows: readonly Measured[];
+  readonly notes?: readonly string[];
+}
+
+/**
+ * Runs the variants in interleaved rounds (A B C, A B C, …) so that drift of the machine hits them alike, and
+ * reports per-operation medians with the first variant as the baseline.
+ */
+export async function compare(
+  title: string,
+  description: string,
+  variants: readonly Variant[],
+  options: CompareOptions,
+  unit = 'operation',
+): Promise<BenchTable> {
+  const samples = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+  const total = (options.warmupRounds ?? 1) + options.rounds;
+  for (let round = 0; round < total; round++) {
+    for (const variant of variants) {
+      await variant.beforeRound?.();
+      const started = performance.now();
+      for (let i = 0; i < options.iterations; i++) await variant.op();
+      const perOp = (performance.now() - started) / options.iterations;
+      if (round >= (options.warmupRounds ?? 1)) samples.get(variant.name)?.push(perOp);
+    }
+  }
+  const baseline = median(samples.get(variants[0]!.name) ?? []);
+  const rows = variants.map((v) => {
+    const values = samples.get(v.name) ?? [];
+    const med = median(values);
+    return { variant: v.name, medianMs: med, p95Ms: percentile(values, 0.95), opsPerSecond: 1000 / med, ratio: med / baseline };
+  });
+  return { title, description, baseline: variants[0]!.name, unit, rows };
+}
+
+export function median(values: readonly number[]): number {
+  return percentile(values, 0.5);
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+/** Markdown for one table. */
+export function renderTable(table: BenchTable): string {
+  const lines = [
+    `### ${table.title}`,
+    '',
+    table.description,
+    '',
+    `| variant | median ms / ${table.unit} | p95 ms | ops / s | vs ${table.baseline} |`,
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...table.rows.map(
+      (r) =>
+        `| ${r.variant} | ${r.medianMs.toFixed(3)} | ${r.p95Ms.toFixed(3)} | ${Math.round(r.opsPerSecond).toLocaleString('en-US')} | ${r.ratio.toFixed(2)}× |`,
+    ),
+  ];
+  if (table.notes?.length) lines.push('', ...table.notes.map((n) => `- ${n}`));
+  return lines.join('\n');
+}
