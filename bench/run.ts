@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     `- scale: BENCH_SCALE=${scale}`,
     '',
   ];
-  writeFileSync(join(__dirname, '..', 'docs', 'benchmarks.md'), `${[...header, ...sections].join('\n\n').replace(/\n\n\n+/g, '\n\n')}\n`);
+  writeFileSync(join(__dirname, '..', 'docs', 'benchmarks.md'), `${header.join('\n')}\n${sections.join('\n\n')}\n`);
   console.log('wrote docs/benchmarks.md');
 }
 
