@@ -10,6 +10,15 @@ export type { TunnelHealth, TunnelState } from './connection/transport';
 export { startEmbeddedPostgres, EmbeddedPostgresError } from './connection/embedded-postgres';
 export type { EmbeddedPostgres, EmbeddedPostgresOptions } from './connection/embedded-postgres';
 
+// transactions
+export { Transactional } from './transaction/transactional';
+export { withTransaction, currentTransaction } from './transaction/with-transaction';
+export type { TransactionInfo } from './transaction/with-transaction';
+export { runOnCommit, runOnRollback } from './transaction/hooks';
+export type { TransactionHook } from './transaction/transaction-scope';
+export type { TransactionOptions, Propagation } from './transaction/options';
+export type { IsolationLevel } from './context/transaction-context';
+
 // config
 export { loadConfig, describeSettings } from './config/load-config';
 export type { DatabaseConfig, DatabaseConfigOverrides, LoadConfigOptions } from './config/load-config';
@@ -54,9 +63,14 @@ export {
   NotFoundError,
   ValidationError,
   OptimisticLockError,
+} from './errors/domain-errors';
+export {
   TransactionRequiredError,
   TransactionNotAllowedError,
   RollbackOnlyError,
-} from './errors/domain-errors';
+  IncompatibleTransactionError,
+  UnawaitedWorkError,
+  TransactionalUsageError,
+} from './errors/transaction-errors';
 export type { ValidationIssue } from './errors/domain-errors';
 export { toBastionError } from './errors/sqlstate';

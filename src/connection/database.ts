@@ -233,7 +233,7 @@ export class Database {
 
   /** One pooled connection for `fn`; released afterwards, or discarded if the connection broke. */
   async #withPooledRunner<R>(fn: (runner: QueryRunner) => Promise<R>): Promise<R> {
-    const runner = await this.#acquire();
+    const runner = await acquireRunner(this);
     let failure: unknown;
     try {
       return await fn(runner);
@@ -242,17 +242,6 @@ export class Database {
       throw error;
     } finally {
       await releaseRunner(runner, failure);
-    }
-  }
-
-  async #acquire(): Promise<QueryRunner> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      await runner.connect();
-      return runner;
-    } catch (error) {
-      await runner.release().catch(() => undefined);
-      throw this.#map(error);
     }
   }
 
@@ -269,10 +258,24 @@ export class Database {
   }
 
   #map(error: unknown): unknown {
-    return toBastionError(error, {
-      pool: this.poolSnapshot(),
-      connectionTimeoutMs: this.config.pool.connectionTimeoutMs,
-    });
+    return mapDatabaseError(this, error);
+  }
+}
+
+/** bastion's typed error for anything thrown while using `db`, explaining a pool timeout with its counters. */
+export function mapDatabaseError(db: Database, error: unknown): unknown {
+  return toBastionError(error, { pool: db.poolSnapshot(), connectionTimeoutMs: db.config.pool.connectionTimeoutMs });
+}
+
+/** A QueryRunner holding a pooled connection; a failure to get one is mapped (PoolExhaustedError, ConnectionError). */
+export async function acquireRunner(db: Database): Promise<QueryRunner> {
+  const runner = db.dataSource.createQueryRunner();
+  try {
+    await runner.connect();
+    return runner;
+  } catch (error) {
+    await runner.release().catch(() => undefined);
+    throw mapDatabaseError(db, error);
   }
 }
 

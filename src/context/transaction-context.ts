@@ -13,13 +13,15 @@ export interface AmbientTransaction {
   readonly id: number;
   /** Named database the transaction belongs to (`default` for the unnamed one). */
   readonly connectionName: string;
-  /** The manager bound to the transaction's connection; throws once the transaction has ended. */
+  /** The manager bound to the transaction's connection. Call `assertActive()` before handing it out. */
   readonly manager: EntityManager;
   readonly queryRunner: QueryRunner;
   /** 1 for the outermost transaction, +1 for each NESTED savepoint inside it. */
   readonly depth: number;
   readonly isolation: IsolationLevel;
   readonly readOnly: boolean;
+  /** Throws `UnawaitedWorkError` once the transaction has ended: late work must not run on its connection. */
+  assertActive(): void;
 }
 
 /** The immutable store of one async flow: a new context is made for each transaction scope, never mutated. */
@@ -38,9 +40,14 @@ export function currentContext(): AmbientContext {
   return storage.getStore() ?? EMPTY;
 }
 
-/** The one place that answers "which transaction does this call join?" for a named database. */
+/**
+ * The one place that answers "which transaction does this work join?" for a named database. Throws
+ * `UnawaitedWorkError` when the flow's transaction has already ended (work that its owner did not await).
+ */
 export function ambientTransaction(connectionName: string): AmbientTransaction | undefined {
-  return storage.getStore()?.transactions[connectionName];
+  const transaction = storage.getStore()?.transactions[connectionName];
+  transaction?.assertActive();
+  return transaction;
 }
 
 /** Runs `fn` with `context` as the ambient context of everything it starts, awaited or not. */

@@ -46,15 +46,6 @@ export class OptimisticLockError extends BastionError {
   }
 }
 
-/** Propagation MANDATORY was asked for, but no transaction is active. */
-export class TransactionRequiredError extends BastionError {}
-
-/** Propagation NEVER was asked for, but a transaction is active. */
-export class TransactionNotAllowedError extends BastionError {}
-
-/** A joined (inner) call failed, so the whole transaction can only roll back; the commit was refused. */
-export class RollbackOnlyError extends BastionError {}
-
 function formatId(id: unknown): string {
   if (typeof id === 'string') return JSON.stringify(id.length > 64 ? `${id.slice(0, 64)}…` : id);
   if (typeof id === 'number' || typeof id === 'bigint') return String(id);

@@ -77,6 +77,15 @@ export function toBastionError(error: unknown, context: ErrorContext = {}): unkn
       cause: driverError,
     });
   }
+  if (driverError.name === 'QueryRunnerAlreadyReleasedError') {
+    // TypeORM releases a runner by itself when its connection emits an error (the backend died, the network broke).
+    return new ConnectionError(
+      'The connection this work was using is gone: it broke and was discarded, so the query was not sent. ' +
+        'A transaction on it did not commit.',
+      undefined,
+      { cause: driverError },
+    );
+  }
   if (/^Connection terminated/.test(driverError.message)) {
     return new ConnectionError(
       `The database connection was closed while in use (${driverError.message}); the server restarted, ` +

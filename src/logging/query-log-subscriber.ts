@@ -1,5 +1,5 @@
 import type { AfterQueryEvent, EntitySubscriberInterface } from 'typeorm';
-import { ambientTransaction, currentContext } from '../context/transaction-context';
+import { currentContext } from '../context/transaction-context';
 import type { Log, LogFields } from './logger';
 
 /** What the query log needs to know about its database. */
@@ -45,7 +45,7 @@ export class QueryLogSubscriber implements EntitySubscriberInterface {
 
 function queryFields(event: AfterQueryEvent, options: QueryLogOptions): LogFields {
   const context = currentContext();
-  const transaction = ambientTransaction(options.connectionName);
+  const transaction = context.transactions[options.connectionName];
   const pid = (event.queryRunner as { databaseConnection?: { processID?: number } } | undefined)?.databaseConnection
     ?.processID;
   const fields: LogFields = {};

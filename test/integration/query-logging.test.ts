@@ -1,4 +1,4 @@
-import { Database, UniqueViolationError } from '../../src';
+import { currentTransaction, Database, UniqueViolationError, withTransaction } from '../../src';
 import { connectTo } from '../helpers/connect';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import { captureLogs } from '../helpers/logs';
@@ -19,6 +19,23 @@ describe('query logging', () => {
     expect(line).toMatchObject({ level: 'debug', worker: 'importer-2', rows: 3, sql: 'SELECT g FROM generate_series(1, $1::int) g', params: '[1 redacted]' });
     expect(typeof line?.ms).toBe('number');
     expect(typeof line?.pid).toBe('number');
+  });
+
+  it('tags every statement of a transaction, BEGIN and COMMIT included, with its transaction id', async () => {
+    const { database, logs } = await connectTo(db, { logLevel: 'debug' });
+    const id = await withTransaction(async () => {
+      await database.query('SELECT 1 AS inside');
+      return currentTransaction()!.id;
+    });
+    await database.query('SELECT 1 AS outside');
+    const statements = logs.messages('query').map((l) => [l.sql, l.tx]);
+    expect(statements).toEqual([
+      ['START TRANSACTION ISOLATION LEVEL READ COMMITTED READ WRITE', id],
+      ['SELECT 1 AS inside', id],
+      ['COMMIT', id],
+      ['SELECT 1 AS outside', undefined],
+    ]);
+    expect(logs.messages('transaction committed')).toEqual([expect.objectContaining({ tx: id, isolation: 'READ COMMITTED' })]);
   });
 
   it('shows parameter values with LOG_QUERY_PARAMS=true, still masking known secrets', async () => {

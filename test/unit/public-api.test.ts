@@ -32,13 +32,6 @@ function promisedNames(): string[] {
 const NOT_YET: Record<string, string> = {
   BaseRepository: 'issue 5 (repositories)',
   Page: 'issue 5 (repositories)',
-  Transactional: 'issue 6 (transactions)',
-  withTransaction: 'issue 6 (transactions)',
-  runOnCommit: 'issue 6 (transactions)',
-  runOnRollback: 'issue 6 (transactions)',
-  currentTransaction: 'issue 6 (transactions)',
-  TransactionInfo: 'issue 6 (transactions)',
-  TransactionOptions: 'issue 6 (transactions)',
 };
 
 function isExported(name: string): boolean {

@@ -1,0 +1,180 @@
+import { performance } from 'node:perf_hooks';
+import type { EntityManager } from 'typeorm';
+import { cancelActiveQuery } from '../connection/cancel';
+import { acquireRunner, Database, mapDatabaseError } from '../connection/database';
+import { releaseRunner } from '../connection/release';
+import { contextWithTransaction, runInContext } from '../context/transaction-context';
+import { CommitUnknownError, ConnectionError } from '../errors/connection-errors';
+import { QueryTimeoutError } from '../errors/query-errors';
+import { RollbackOnlyError, UnawaitedWorkError } from '../errors/transaction-errors';
+import { runHooks } from './hooks';
+import type { ResolvedTransactionOptions } from './options';
+import { guard } from './query-guard';
+import { retrying } from './retry';
+import { begin, commit, rollback } from './statements';
+import { PhysicalTransaction, TransactionScope } from './transaction-scope';
+
+/** The work of a transaction: gets the transaction's EntityManager. */
+export type TransactionWork<R> = (manager: EntityManager) => Promise<R>;
+
+/** How a function ended, without throwing: the decision to commit is made on this. */
+export type Outcome<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: unknown };
+
+/** Runs `work` and maps what it throws to bastion's errors. */
+export async function settle<R>(db: Database, work: () => Promise<R>): Promise<Outcome<R>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (error) {
+    return { ok: false, error: mapDatabaseError(db, error) };
+  }
+}
+
+/**
+ * Runs `work` in a new physical transaction on its own connection (REQUIRED or NESTED with no outer one,
+ * REQUIRES_NEW), re-running it on serialization failure or deadlock up to `options.retries` times.
+ */
+export function runInNewTransaction<R>(db: Database, options: ResolvedTransactionOptions, work: TransactionWork<R>): Promise<R> {
+  return retrying(db.log, options.retries, (attempt) => runOnce(db, options, work, attempt));
+}
+
+async function runOnce<R>(db: Database, options: ResolvedTransactionOptions, work: TransactionWork<R>, attempt: number): Promise<R> {
+  const started = performance.now();
+  const runner = await acquireRunner(db);
+  const tx = new PhysicalTransaction(runner, db.name, options.isolation, options.readOnly);
+  const scope = new TransactionScope(tx, 1, undefined);
+  const unguard = guard(db.dataSource, tx);
+  const context = contextWithTransaction(db.name, scope);
+  const stopTimer = options.timeoutMs === undefined ? undefined : armTimeout(db, tx, options.timeoutMs);
+
+  let outcome: Outcome<R>;
+  const began = await settle(db, () => runInContext(context, () => begin(tx)));
+  if (!began.ok) {
+    stopTimer?.();
+    tx.phase = 'ended';
+    scope.end();
+    unguard();
+    await releaseRunner(runner, began.error);
+    throw began.error;
+  }
+  outcome = await settle(db, () => runInContext(context, () => work(scope.manager)));
+  stopTimer?.();
+  tx.phase = 'finishing';
+  outcome = vetoCommit(outcome, tx, scope, options);
+
+  let committed = false;
+  let broken: unknown;
+  if (runner.isReleased) {
+    // TypeORM released the runner because its connection broke: the server has rolled the transaction back.
+    outcome = {
+      ok: false,
+      error: outcome.ok
+        ? new ConnectionError(
+            `The connection of transaction ${tx.id} broke before COMMIT was sent: nothing was committed.`,
+            undefined,
+          )
+        : outcome.error,
+    };
+  } else if (outcome.ok) {
+    const result = await settle(db, () => runInContext(context, () => commit(tx)));
+    if (result.ok && result.value === 'committed') {
+      committed = true;
+    } else if (result.ok) {
+      outcome = {
+        ok: false,
+        error: new RollbackOnlyError(
+          `Transaction ${tx.id} could not commit: a statement inside it failed and aborted it, so PostgreSQL rolled it ` +
+            'back at COMMIT. Let the failing statement\'s error propagate, or run it inside propagation NESTED.',
+        ),
+      };
+    } else if (result.error instanceof ConnectionError) {
+      broken = result.error;
+      outcome = { ok: false, error: new CommitUnknownError({ cause: result.error }) };
+    } else {
+      // A deferred constraint or serialization failure at COMMIT: PostgreSQL has already rolled back.
+      outcome = { ok: false, error: result.error };
+      broken = await rollbackQuietly(db, tx, context);
+    }
+  } else {
+    broken = await rollbackQuietly(db, tx, context);
+  }
+
+  tx.phase = 'ended';
+  scope.end();
+  unguard();
+  await releaseRunner(runner, broken);
+  db.log.debug(committed ? 'transaction committed' : 'transaction rolled back', {
+    tx: tx.id,
+    ms: Math.round((performance.now() - started) * 100) / 100,
+    isolation: tx.isolation,
+    ...(tx.readOnly ? { readOnly: true } : {}),
+    ...(attempt > 1 ? { attempt } : {}),
+  });
+  await runInContext(contextWithTransaction(db.name, undefined), () =>
+    runHooks(committed ? scope.commitHooks : scope.rollbackHooks, committed ? 'commit' : 'rollback', tx.id, db.log),
+  );
+  if (outcome.ok) return outcome.value;
+  throw outcome.error;
+}
+
+/** The reasons a function that resolved must still not commit. */
+function vetoCommit<R>(outcome: Outcome<R>, tx: PhysicalTransaction, scope: TransactionScope, options: ResolvedTransactionOptions): Outcome<R> {
+  if (tx.timedOut) {
+    return {
+      ok: false,
+      error: new QueryTimeoutError(
+        `Transaction ${tx.id} ran longer than its timeout of ${options.timeoutMs} ms: its statement was cancelled and ` +
+          'everything was rolled back.',
+        '57014',
+        outcome.ok ? undefined : { cause: outcome.error },
+      ),
+    };
+  }
+  if (!outcome.ok) return outcome;
+  if (tx.inFlight > 0) {
+    return {
+      ok: false,
+      error: new UnawaitedWorkError(
+        `Transaction ${tx.id} was rolled back: its function returned while ${tx.inFlight} quer${tx.inFlight === 1 ? 'y was' : 'ies were'} ` +
+          'still running on its connection (started but not awaited). Await every query inside the transactional function.',
+      ),
+    };
+  }
+  if (scope.isRollbackOnly) {
+    const cause = scope.rollbackOnlyCause;
+    return {
+      ok: false,
+      error: new RollbackOnlyError(
+        `Transaction ${tx.id} was rolled back: a call that joined it failed (${cause instanceof Error ? cause.message : String(cause)}) ` +
+          'and the error was caught, which marks the whole transaction rollback-only. Let the error propagate, or give ' +
+          'the inner call propagation NESTED to recover from its failure.',
+        { cause },
+      ),
+    };
+  }
+  return outcome;
+}
+
+/** ROLLBACK that never hides the original error: a failure is logged and returned, so the connection is discarded. */
+async function rollbackQuietly(db: Database, tx: PhysicalTransaction, context: ReturnType<typeof contextWithTransaction>): Promise<unknown> {
+  const result = await settle(db, () => runInContext(context, () => rollback(tx)));
+  if (result.ok) return undefined;
+  db.log.error('rollback failed; the connection is discarded', {
+    tx: tx.id,
+    error: result.error instanceof Error ? result.error.message : String(result.error),
+  });
+  return result.error;
+}
+
+/** After `timeoutMs`, marks the transaction timed out and cancels its running statement; returns the disarm function. */
+function armTimeout(db: Database, tx: PhysicalTransaction, timeoutMs: number): () => void {
+  const timer = setTimeout(() => {
+    tx.timedOut = true;
+    db.log.warn('transaction timed out; cancelling its statement', { tx: tx.id, timeoutMs });
+    tx.runner.connect().then(
+      (client: unknown) => cancelActiveQuery(db.dataSource, client),
+      () => undefined,
+    );
+  }, timeoutMs);
+  timer.unref();
+  return () => clearTimeout(timer);
+}

@@ -1,0 +1,40 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { QueryError } from '../errors/bastion-error';
+import type { Log } from '../logging/logger';
+
+const BASE_DELAY_MS = 5;
+const MAX_DELAY_MS = 500;
+
+/** Jittered exponential backoff: attempt 1 waits 2.5–7.5 ms, doubling up to 250–750 ms. */
+export function retryDelayMs(attempt: number): number {
+  const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1));
+  return Math.round(ceiling * (0.5 + Math.random()));
+}
+
+/** Whether re-running the whole transaction may succeed: serialization failure (40001) or deadlock (40P01). */
+export function isRetryable(error: unknown): boolean {
+  return error instanceof QueryError && error.retryable;
+}
+
+/**
+ * Runs `attempt(n)` and re-runs it after a retryable failure, up to `retries` more times, logging each retry.
+ * Only outermost transactions come here: a joined call's failure belongs to the transaction it joined.
+ */
+export async function retrying<R>(log: Log, retries: number, attempt: (n: number) => Promise<R>): Promise<R> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (error) {
+      if (n > retries || !isRetryable(error)) throw error;
+      const delayMs = retryDelayMs(n);
+      log.warn('transaction retry', {
+        attempt: n + 1,
+        of: retries + 1,
+        delayMs,
+        code: (error as QueryError).code,
+        error: (error as Error).message,
+      });
+      await sleep(delayMs);
+    }
+  }
+}
