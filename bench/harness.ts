@@ -38,7 +38,7 @@ export interface BenchTable {
 }
 
 /**
- * Runs the variants in interleaved rounds (A B C, A B C, …) so that drift of the machine hits them alike, and
+ * Runs the variants in interleaved, rotating rounds (A B C, B C A, …) so drift of the machine hits them alike, and
  * reports per-operation medians with the first variant as the baseline.
  */
 export async function compare(
@@ -51,7 +51,9 @@ export async function compare(
   const samples = new Map<string, number[]>(variants.map((v) => [v.name, []]));
   const total = (options.warmupRounds ?? 1) + options.rounds;
   for (let round = 0; round < total; round++) {
-    for (const variant of variants) {
+    // Rotate the order every round, so no variant always runs first (or right after the same neighbour).
+    const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
+    for (const variant of order) {
       await variant.beforeRound?.();
       const started = performance.now();
       for (let i = 0; i < options.iterations; i++) await variant.op();

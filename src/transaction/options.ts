@@ -53,8 +53,19 @@ export interface ResolvedTransactionOptions {
 
 const KNOWN_KEYS = ['propagation', 'isolation', 'readOnly', 'timeoutMs', 'retries', 'connection'];
 
+const DEFAULTS: ResolvedTransactionOptions = Object.freeze({
+  propagation: 'REQUIRED',
+  isolation: 'READ COMMITTED',
+  isolationRequested: false,
+  readOnly: false,
+  timeoutMs: undefined,
+  retries: 0,
+  connection: 'default',
+});
+
 /** Applies defaults and rejects unknown keys and bad values by name, before anything is opened. */
-export function resolveTransactionOptions(options: TransactionOptions = {}): ResolvedTransactionOptions {
+export function resolveTransactionOptions(options?: TransactionOptions): ResolvedTransactionOptions {
+  if (options === undefined) return DEFAULTS;
   const issues: ValidationIssue[] = [];
   const bad = (property: string, message: string): void => {
     issues.push({ property, constraints: { invalid: message } });

@@ -43,61 +43,10 @@ async function runOnce<R>(db: Database, options: ResolvedTransactionOptions, wor
   const tx = new PhysicalTransaction(runner, db.name, options.isolation, options.readOnly);
   const scope = new TransactionScope(tx, 1, undefined);
   const unguard = guard(db.dataSource, tx);
-  const context = contextWithTransaction(db.name, scope);
-  const stopTimer = options.timeoutMs === undefined ? undefined : armTimeout(db, tx, options.timeoutMs);
-
-  let outcome: Outcome<R>;
-  const began = await settle(db, () => runInContext(context, () => begin(tx)));
-  if (!began.ok) {
-    stopTimer?.();
-    tx.phase = 'ended';
-    scope.end();
-    unguard();
-    await releaseRunner(runner, began.error);
-    throw began.error;
-  }
-  outcome = await settle(db, () => runInContext(context, () => work(scope.manager)));
-  stopTimer?.();
-  tx.phase = 'finishing';
-  outcome = vetoCommit(outcome, tx, scope, options);
-
-  let committed = false;
-  let broken: unknown;
-  if (runner.isReleased) {
-    // TypeORM released the runner because its connection broke: the server has rolled the transaction back.
-    outcome = {
-      ok: false,
-      error: outcome.ok
-        ? new ConnectionError(
-            `The connection of transaction ${tx.id} broke before COMMIT was sent: nothing was committed.`,
-            undefined,
-          )
-        : outcome.error,
-    };
-  } else if (outcome.ok) {
-    const result = await settle(db, () => runInContext(context, () => commit(tx)));
-    if (result.ok && result.value === 'committed') {
-      committed = true;
-    } else if (result.ok) {
-      outcome = {
-        ok: false,
-        error: new RollbackOnlyError(
-          `Transaction ${tx.id} could not commit: a statement inside it failed and aborted it, so PostgreSQL rolled it ` +
-            'back at COMMIT. Let the failing statement\'s error propagate, or run it inside propagation NESTED.',
-        ),
-      };
-    } else if (result.error instanceof ConnectionError) {
-      broken = result.error;
-      outcome = { ok: false, error: new CommitUnknownError({ cause: result.error }) };
-    } else {
-      // A deferred constraint or serialization failure at COMMIT: PostgreSQL has already rolled back.
-      outcome = { ok: false, error: result.error };
-      broken = await rollbackQuietly(db, tx, context);
-    }
-  } else {
-    broken = await rollbackQuietly(db, tx, context);
-  }
-
+  // One context for BEGIN, the work and COMMIT/ROLLBACK, so every statement's log line carries the transaction id.
+  const { outcome, committed, broken } = await runInContext(contextWithTransaction(db.name, scope), () =>
+    runLifecycle(db, tx, scope, options, work),
+  );
   tx.phase = 'ended';
   scope.end();
   unguard();
@@ -109,11 +58,63 @@ async function runOnce<R>(db: Database, options: ResolvedTransactionOptions, wor
     ...(tx.readOnly ? { readOnly: true } : {}),
     ...(attempt > 1 ? { attempt } : {}),
   });
-  await runInContext(contextWithTransaction(db.name, undefined), () =>
-    runHooks(committed ? scope.commitHooks : scope.rollbackHooks, committed ? 'commit' : 'rollback', tx.id, db.log),
-  );
+  const hooks = committed ? scope.commitHooks : scope.rollbackHooks;
+  if (hooks.length > 0) {
+    await runInContext(contextWithTransaction(db.name, undefined), () =>
+      runHooks(hooks, committed ? 'commit' : 'rollback', tx.id, db.log),
+    );
+  }
   if (outcome.ok) return outcome.value;
   throw outcome.error;
+}
+
+/** What became of a transaction, and whether its connection must be discarded instead of pooled. */
+interface Finished<R> {
+  readonly outcome: Outcome<R>;
+  readonly committed: boolean;
+  /** Why the connection cannot go back to the pool (it broke, or ROLLBACK failed), if so. */
+  readonly broken: unknown;
+}
+
+/** BEGIN, the work, then COMMIT or ROLLBACK; never throws, so the caller always releases the connection. */
+async function runLifecycle<R>(
+  db: Database,
+  tx: PhysicalTransaction,
+  scope: TransactionScope,
+  options: ResolvedTransactionOptions,
+  work: TransactionWork<R>,
+): Promise<Finished<R>> {
+  const began = await settle(db, () => begin(tx));
+  if (!began.ok) return { outcome: began, committed: false, broken: began.error };
+  const stopTimer = options.timeoutMs === undefined ? undefined : armTimeout(db, tx, options.timeoutMs);
+  let outcome = await settle(db, () => work(scope.manager));
+  stopTimer?.();
+  tx.phase = 'finishing';
+  outcome = vetoCommit(outcome, tx, scope, options);
+
+  if (tx.runner.isReleased) {
+    // TypeORM released the runner because its connection broke: the server has rolled the transaction back.
+    const error = outcome.ok
+      ? new ConnectionError(`The connection of transaction ${tx.id} broke before COMMIT was sent: nothing was committed.`, undefined)
+      : outcome.error;
+    return { outcome: { ok: false, error }, committed: false, broken: undefined };
+  }
+  if (!outcome.ok) return { outcome, committed: false, broken: await rollbackQuietly(db, tx) };
+
+  const result = await settle(db, () => commit(tx));
+  if (result.ok && result.value === 'committed') return { outcome, committed: true, broken: undefined };
+  if (result.ok) {
+    const error = new RollbackOnlyError(
+      `Transaction ${tx.id} could not commit: a statement inside it failed and aborted it, so PostgreSQL rolled it ` +
+        "back at COMMIT. Let the failing statement's error propagate, or run it inside propagation NESTED.",
+    );
+    return { outcome: { ok: false, error }, committed: false, broken: undefined };
+  }
+  if (result.error instanceof ConnectionError) {
+    return { outcome: { ok: false, error: new CommitUnknownError({ cause: result.error }) }, committed: false, broken: result.error };
+  }
+  // A deferred constraint or serialization failure at COMMIT: PostgreSQL has already rolled back.
+  return { outcome: result, committed: false, broken: await rollbackQuietly(db, tx) };
 }
 
 /** The reasons a function that resolved must still not commit. */
@@ -155,8 +156,8 @@ function vetoCommit<R>(outcome: Outcome<R>, tx: PhysicalTransaction, scope: Tran
 }
 
 /** ROLLBACK that never hides the original error: a failure is logged and returned, so the connection is discarded. */
-async function rollbackQuietly(db: Database, tx: PhysicalTransaction, context: ReturnType<typeof contextWithTransaction>): Promise<unknown> {
-  const result = await settle(db, () => runInContext(context, () => rollback(tx)));
+async function rollbackQuietly(db: Database, tx: PhysicalTransaction): Promise<unknown> {
+  const result = await settle(db, () => rollback(tx));
   if (result.ok) return undefined;
   db.log.error('rollback failed; the connection is discarded', {
     tx: tx.id,

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { TransactionalUsageError } from '../errors/transaction-errors';
 import { resolveTransactionOptions, TransactionOptions } from './options';
-import { withTransaction } from './with-transaction';
+import { runTransactional } from './with-transaction';
 
 type AsyncMethod = (...args: never[]) => Promise<unknown>;
 
@@ -11,7 +11,7 @@ type AsyncMethod = (...args: never[]) => Promise<unknown>;
  * at call time (and whatever it did is rolled back).
  */
 export function Transactional(options?: TransactionOptions) {
-  resolveTransactionOptions(options);
+  const resolved = resolveTransactionOptions(options);
   return function decorate<M extends AsyncMethod>(
     target: object,
     key: string | symbol,
@@ -23,13 +23,13 @@ export function Transactional(options?: TransactionOptions) {
       throw new TransactionalUsageError(`@Transactional() can only decorate a method; ${label} is not one.`);
     }
     const wrapper = function (this: unknown, ...args: Parameters<M>): Promise<unknown> {
-      return withTransaction(() => {
+      return runTransactional(resolved, () => {
         const result: unknown = original.apply(this, args);
         if (!isPromiseLike(result)) {
           throw new TransactionalUsageError(`${label} is decorated with @Transactional() but did not return a Promise: make it async.`);
         }
         return Promise.resolve(result);
-      }, options);
+      });
     };
     for (const metadataKey of Reflect.getMetadataKeys(original)) {
       Reflect.defineMetadata(metadataKey, Reflect.getMetadata(metadataKey, original), wrapper);

@@ -1,7 +1,7 @@
 import { Database } from '../connection/database';
 import type { IsolationLevel } from '../context/transaction-context';
 import { currentContext } from '../context/transaction-context';
-import { resolveTransactionOptions, TransactionOptions } from './options';
+import { ResolvedTransactionOptions, resolveTransactionOptions, TransactionOptions } from './options';
 import type { TransactionWork } from './physical-transaction';
 import { executeWithPropagation } from './propagation';
 import { TransactionScope } from './transaction-scope';
@@ -12,8 +12,12 @@ import { TransactionScope } from './transaction-scope';
  * is the same as `@Transactional()`'s.
  */
 export async function withTransaction<R>(fn: TransactionWork<R>, options?: TransactionOptions): Promise<R> {
-  const resolved = resolveTransactionOptions(options);
-  return executeWithPropagation(Database.current(resolved.connection), resolved, fn);
+  return runTransactional(resolveTransactionOptions(options), fn);
+}
+
+/** `withTransaction` with options already resolved (the decorator resolves them once, when the class is defined). */
+export function runTransactional<R>(options: ResolvedTransactionOptions, fn: TransactionWork<R>): Promise<R> {
+  return executeWithPropagation(Database.current(options.connection), options, fn);
 }
 
 /** What `currentTransaction()` tells about the flow's active transaction. */
