@@ -73,4 +73,5 @@ export {
   TransactionalUsageError,
 } from './errors/transaction-errors';
 export type { ValidationIssue } from './errors/domain-errors';
+export { MigrationError } from './errors/migration-error';
 export { toBastionError } from './errors/sqlstate';
