@@ -16,23 +16,24 @@ const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6}
 const MAX_JSON_DEPTH = 64;
 
 /**
- * Checks a non-null value against what its column can store, so that a wrong type, an out-of-range number, a
- * decimal PostgreSQL would silently round, or a string longer than the column is rejected before any SQL.
+ * Checks a non-null value against what its column can store (`write`) or be compared with (`compare`), so that a
+ * wrong type, an out-of-range number, a decimal PostgreSQL would silently round, or a string longer than the column
+ * is rejected before any SQL.
  */
-export function columnViolations(column: ColumnShape, value: unknown): Violations {
+export function columnViolations(column: ColumnShape, value: unknown, use: 'write' | 'compare' = 'write'): Violations {
   if (column.isArray) {
     if (!Array.isArray(value)) return { isArray: `${column.property} must be an array` };
     for (const element of value) {
       if (element === null) continue;
-      const inner = scalarViolations(column, element);
+      const inner = scalarViolations(column, element, use);
       if (Object.keys(inner).length > 0) return inner;
     }
     return {};
   }
-  return scalarViolations(column, value);
+  return scalarViolations(column, value, use);
 }
 
-function scalarViolations(column: ColumnShape, value: unknown): Violations {
+function scalarViolations(column: ColumnShape, value: unknown, use: 'write' | 'compare'): Violations {
   const name = column.property;
   switch (column.kind) {
     case 'integer': {
@@ -53,7 +54,7 @@ function scalarViolations(column: ColumnShape, value: unknown): Violations {
     case 'uuid':
       return typeof value === 'string' && UUID.test(value) ? {} : { isUuid: `${name} must be a UUID` };
     case 'string':
-      return stringViolations(column, value);
+      return stringViolations(column, value, use);
     case 'timestamp':
       return isValidDate(value) || (typeof value === 'string' && ISO_TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value)))
         ? {}
@@ -82,11 +83,12 @@ function scalarViolations(column: ColumnShape, value: unknown): Violations {
   }
 }
 
-function stringViolations(column: ColumnShape, value: unknown): Violations {
+/** A string longer than the column cannot be stored, but comparing with one is fine (it matches nothing). */
+function stringViolations(column: ColumnShape, value: unknown, use: 'write' | 'compare'): Violations {
   const name = column.property;
   if (typeof value !== 'string') return { isString: `${name} must be a string` };
   if (value.includes('\u0000')) return { noNullCharacter: `${name} must not contain NUL (\\u0000) characters` };
-  if (column.maxLength !== undefined && [...value].length > column.maxLength) {
+  if (use === 'write' && column.maxLength !== undefined && [...value].length > column.maxLength) {
     return { maxLength: `${name} must be at most ${column.maxLength} characters` };
   }
   return {};

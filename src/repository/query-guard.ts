@@ -100,7 +100,7 @@ export function guardId(shape: EntityShape, id: unknown): unknown {
   const problem =
     id === undefined || id === null
       ? { isDefined: `${shape.primary.property} must be given` }
-      : columnViolations(shape.primary, id);
+      : columnViolations(shape.primary, id, 'compare');
   if (Object.keys(problem).length > 0) {
     throw new ValidationError(`${shape.name} id`, [{ property: shape.primary.property, constraints: problem }]);
   }
@@ -115,7 +115,7 @@ function filterViolations(column: ColumnShape, value: unknown): Record<string, s
   if (value === null) return {};
   if (!column.comparable) return { isFilterable: `${name} (${column.type}${column.isArray ? '[]' : ''}) cannot be compared in a filter; write a custom query` };
   if (InstanceChecker.isFindOperator(value)) return operatorViolations(column, value);
-  return columnViolations(column, value);
+  return columnViolations(column, value, 'compare');
 }
 
 function operatorViolations(column: ColumnShape, operator: FindOperator<unknown>): Record<string, string> {
@@ -155,7 +155,7 @@ function operatorViolations(column: ColumnShape, operator: FindOperator<unknown>
 function valueViolations(column: ColumnShape, value: unknown): Record<string, string> {
   if (value === undefined || value === null) return { isDefined: `${column.property} operator needs a value; use IsNull() for NULL` };
   if (InstanceChecker.isFindOperator(value)) return { isOperator: `${column.property} nests an operator where a value belongs` };
-  return columnViolations(column, value);
+  return columnViolations(column, value, 'compare');
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -107,7 +107,7 @@ describe('create validates before any SQL', () => {
       ].join('\n'),
     );
     await rejectsBeforeSql(
-      () => accounts.create({ ownerId, currency: 'XYZ', balance: '-5.00' }),
+      () => accounts.create({ ownerId, currency: 'XYZ' as never, balance: '-5.00' }),
       [
         'Invalid Account (2 problems):',
         '  - currency: currency must be one of the following values: EUR, USD, GBP, CHF',
