@@ -76,12 +76,16 @@ export async function insertRows<T extends ObjectLiteral>(
 
 /** Groups rows by the columns they set, then cuts each group into chunks of at most `chunkRows` rows and MAX_CHUNK_BYTES. */
 function planChunks(shape: EntityShape, rows: readonly RowValues[], chunkRows: number): Chunk[] {
+  const all = [...shape.columns.values()];
   const groups = new Map<string, { columns: ColumnShape[]; indexes: number[]; parts: string[] }>();
   rows.forEach((values, index) => {
-    const columns = [...shape.columns.values()].filter((c) => values.has(c.property) || c === shape.version);
-    const key = columns.map((c) => c.databaseName).join('\u0000');
+    let key = '';
+    for (const column of all) if (values.has(column.property) || column === shape.version) key += `${column.databaseName}\u0000`;
     let group = groups.get(key);
-    if (!group) groups.set(key, (group = { columns, indexes: [], parts: [] }));
+    if (!group) {
+      const columns = all.filter((c) => values.has(c.property) || c === shape.version);
+      groups.set(key, (group = { columns, indexes: [], parts: [] }));
+    }
     const record = encodeRow(shape, values);
     // The version column starts at 1, as TypeORM's own inserts do (TypeORM's schemas give it no default).
     if (shape.version) record[shape.version.databaseName] = 1;

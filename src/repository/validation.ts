@@ -1,4 +1,11 @@
-import { validate, ValidationError as ClassValidatorError } from 'class-validator';
+import {
+  getMetadataStorage,
+  validate,
+  validateSync,
+  ValidationError as ClassValidatorError,
+  ValidationTypes,
+  ValidatorOptions,
+} from 'class-validator';
 import { ValidationError, ValidationIssue } from '../errors/domain-errors';
 import { columnViolations } from './column-values';
 import type { ColumnShape, EntityShape } from './entity-shape';
@@ -151,11 +158,12 @@ async function addDecoratorIssues(shape: EntityShape, checked: Checked, mode: Mo
   if (typeof target !== 'function') return;
   const instance = Object.create(target.prototype as object) as Record<string, unknown>;
   for (const [property, value] of checked.values) instance[property] = value;
-  const errors = await validate(instance, {
+  const options: ValidatorOptions = {
     skipMissingProperties: mode === 'update',
     forbidUnknownValues: false,
     validationError: { target: false, value: false },
-  });
+  };
+  const errors = validatesSynchronously(target) ? validateSync(instance, options) : await validate(instance, options);
   const alreadyReported = new Set(checked.issues.keys());
   for (const [path, constraints] of flatten(errors, '')) {
     const top = path.split('.')[0]!;
@@ -165,6 +173,27 @@ async function addDecoratorIssues(shape: EntityShape, checked: Checked, mode: Mo
     const callerOwned = checked.values.has(top) || (column !== undefined && column.notInsertable === undefined);
     if (callerOwned) addIssue(checked, path, constraints);
   }
+}
+
+const synchronous = new WeakMap<object, boolean>();
+
+/**
+ * Whether class-validator can check instances of `target` without promises: no async constraint, no promise or
+ * nested validation. Bulk inserts then skip a promise per row; anything async still goes through `validate`.
+ */
+function validatesSynchronously(target: object): boolean {
+  let sync = synchronous.get(target);
+  if (sync === undefined) {
+    const storage = getMetadataStorage();
+    sync = storage.getTargetValidationMetadatas(target as new () => unknown, '', true, false).every(
+      (m) =>
+        m.type !== ValidationTypes.PROMISE_VALIDATION &&
+        m.type !== ValidationTypes.NESTED_VALIDATION &&
+        (m.type !== ValidationTypes.CUSTOM_VALIDATION || storage.getTargetValidatorConstraints(m.constraintCls).every((c) => !c.async)),
+    );
+    synchronous.set(target, sync);
+  }
+  return sync;
 }
 
 function* flatten(errors: readonly ClassValidatorError[], prefix: string): Generator<[string, Record<string, string>]> {
