@@ -50,7 +50,9 @@ const OPTION_KEYS = new Set(['database', 'defaultLimit', 'maxLimit', 'chunkSize'
  *
  * Writes validate before any SQL is sent and throw one `ValidationError` listing every problem: a caller may set
  * only columns, never the primary key when it is generated, the version column or the create/update/delete dates.
- * Filters and orders name columns by property and pass values as bind parameters only.
+ * Filters and orders name columns by property and pass values as bind parameters only. A foreign key is set through
+ * its column property, or through the relation when it has none (`{ shelf }` / `{ shelf: { id } }`); reads do not
+ * load relations.
  *
  * Missing rows: `findById`/`findOne` return null; `getById` and `update` throw `NotFoundError`; `delete`,
  * `softDelete` and `restore` return false. A soft-deleted row counts as missing everywhere except `delete`

@@ -43,8 +43,14 @@ export interface ColumnShape {
   readonly notUpdatable: string | undefined;
   /** An insert must give it: NOT NULL, no default, not generated. */
   readonly required: boolean;
-  /** It can be compared with `=`/`<` and sorted (not json, not an array). */
+  /** It can be compared with `=`/`<` in a filter and sorted (not json, not an array, not a relation). */
   readonly comparable: boolean;
+  /**
+   * For the join column of a relation that has no column property of its own (`@ManyToOne() owner` without an
+   * `ownerId` column): the property of the related entity it holds. Writes then take the related entity, or an
+   * object with that property (`{ owner: { id: 7 } }`); filters and orders cannot use it.
+   */
+  readonly reference: string | undefined;
 }
 
 /** An entity as the repository sees it: its table, its columns by property, and the columns with a role. */
@@ -56,7 +62,7 @@ export interface EntityShape {
   readonly table: string;
   /** Top-level columns by property name. */
   readonly columns: ReadonlyMap<string, ColumnShape>;
-  /** Relation properties that are not columns, with the column property to set instead (if declared). */
+  /** Relation properties that are not columns (see `ColumnShape.reference` for those that are), with the column property to set instead. */
   readonly relations: ReadonlyMap<string, string | undefined>;
   readonly primary: ColumnShape;
   /** Column sets with a unique constraint (the primary key, @Unique, unique columns and non-partial unique indices). */
@@ -82,8 +88,9 @@ function buildShape(metadata: EntityMetadata): EntityShape {
   const driver = metadata.connection.driver;
   const columns = new Map<string, ColumnShape>();
   for (const column of metadata.columns) {
-    if (column.embeddedMetadata || isRelationOnly(column)) continue;
-    columns.set(column.propertyName, columnShape(column, driver));
+    if (column.embeddedMetadata) continue;
+    if (!isRelationOnly(column)) columns.set(column.propertyName, columnShape(column, driver, undefined));
+    else if (isSingleJoinColumn(column)) columns.set(column.propertyName, columnShape(column, driver, column.referencedColumn!.propertyName));
   }
   if (metadata.primaryColumns.length !== 1) {
     throw new BastionError(
@@ -94,6 +101,7 @@ function buildShape(metadata: EntityMetadata): EntityShape {
   const primary = columns.get(metadata.primaryColumns[0]!.propertyName)!;
   const relations = new Map<string, string | undefined>();
   for (const relation of metadata.relations) {
+    if (columns.has(relation.propertyName)) continue;
     const joinColumn = relation.joinColumns[0];
     const property = joinColumn ? [...columns.values()].find((c) => c.databaseName === joinColumn.databaseName) : undefined;
     relations.set(relation.propertyName, property?.property);
@@ -125,10 +133,16 @@ function isRelationOnly(column: ColumnMetadata): boolean {
   return column.relationMetadata !== undefined && column.propertyName === column.relationMetadata.propertyName;
 }
 
-function columnShape(column: ColumnMetadata, driver: Driver): ColumnShape {
+/** The only join column of a many-to-one or owning one-to-one relation. */
+function isSingleJoinColumn(column: ColumnMetadata): boolean {
+  const relation = column.relationMetadata!;
+  return relation.isOwning && relation.joinColumns.length === 1 && column.referencedColumn !== undefined && !column.referencedColumn.embeddedMetadata;
+}
+
+function columnShape(column: ColumnMetadata, driver: Driver, reference: string | undefined): ColumnShape {
   const type = driver.normalizeType({ type: column.type });
   const kind = column.type === 'simple-json' ? 'json' : kindOf(type);
-  const notInsertable = notInsertableReason(column);
+  const notInsertable = reference === undefined ? notInsertableReason(column) : undefined;
   const notUpdatable = notInsertable ?? (column.isPrimary ? 'is the primary key' : column.isUpdate ? undefined : 'is not updatable');
   const length = Number(column.length);
   return {
@@ -147,7 +161,8 @@ function columnShape(column: ColumnMetadata, driver: Driver): ColumnShape {
     notInsertable,
     notUpdatable,
     required: notInsertable === undefined && !column.isNullable && column.default === undefined,
-    comparable: !column.isArray && kind !== 'json',
+    comparable: !column.isArray && kind !== 'json' && reference === undefined,
+    reference,
   };
 }
 

@@ -85,7 +85,10 @@ export function checkOrder(shape: EntityShape, order: unknown): Checked<OrderKey
       const column = shape.columns.get(property);
       const normalized = typeof direction === 'string' ? direction.toUpperCase() : undefined;
       if (!column) issues.push({ property: `order.${property}`, constraints: { isColumn: `${property} is not a column of ${shape.name}` } });
-      else if (!column.comparable) issues.push({ property: `order.${property}`, constraints: { isSortable: `${property} cannot be sorted` } });
+      else if (!column.comparable) {
+        const why = column.reference === undefined ? '' : ' (it is a relation; sort on its foreign key column property)';
+        issues.push({ property: `order.${property}`, constraints: { isSortable: `${property} cannot be sorted${why}` } });
+      }
       else if (normalized !== 'ASC' && normalized !== 'DESC') {
         issues.push({ property: `order.${property}`, constraints: { isIn: `order.${property} must be 'ASC' or 'DESC'` } });
       } else keys.push({ column, direction: normalized });
@@ -113,6 +116,9 @@ function filterViolations(column: ColumnShape, value: unknown): Record<string, s
     return { isDefined: `where.${name} is undefined; leave the key out, or pass null to match NULL` };
   }
   if (value === null) return {};
+  if (column.reference !== undefined) {
+    return { isFilterable: `${name} is a relation; declare its foreign key as a column property to filter on it` };
+  }
   if (!column.comparable) return { isFilterable: `${name} (${column.type}${column.isArray ? '[]' : ''}) cannot be compared in a filter; write a custom query` };
   if (InstanceChecker.isFindOperator(value)) return operatorViolations(column, value);
   return columnViolations(column, value, 'compare');

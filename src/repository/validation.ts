@@ -147,6 +147,15 @@ function checkProperty(shape: EntityShape, checked: Checked, property: string, v
     else checked.values.set(property, null);
     return;
   }
+  if (column.reference !== undefined) {
+    // A relation without a column property: the related entity, or an object with its referenced key.
+    const key = typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[column.reference] : undefined;
+    if (key === undefined || key === null) {
+      addIssue(checked, property, { isRelation: `${property} must be the related entity or { ${column.reference}: … }` });
+      return;
+    }
+    value = key;
+  }
   const violations = columnViolations(column, value);
   if (Object.keys(violations).length > 0) addIssue(checked, property, violations);
   else checked.values.set(property, value);
@@ -157,7 +166,8 @@ async function addDecoratorIssues(shape: EntityShape, checked: Checked, mode: Mo
   const target = shape.metadata.target;
   if (typeof target !== 'function') return;
   const instance = Object.create(target.prototype as object) as Record<string, unknown>;
-  for (const [property, value] of checked.values) instance[property] = value;
+  // Relations given as objects were reduced to their key; their decorators (if any) are not about the key.
+  for (const [property, value] of checked.values) if (shape.columns.get(property)?.reference === undefined) instance[property] = value;
   const options: ValidatorOptions = {
     skipMissingProperties: mode === 'update',
     forbidUnknownValues: false,
@@ -169,6 +179,7 @@ async function addDecoratorIssues(shape: EntityShape, checked: Checked, mode: Mo
     const top = path.split('.')[0]!;
     if (alreadyReported.has(top)) continue;
     const column = shape.columns.get(top);
+    if (column?.reference !== undefined) continue;
     // Properties the caller cannot set (id, version, timestamps) are the database's business, not the caller's.
     const callerOwned = checked.values.has(top) || (column !== undefined && column.notInsertable === undefined);
     if (callerOwned) addIssue(checked, path, constraints);
