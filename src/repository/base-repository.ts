@@ -122,7 +122,7 @@ export abstract class BaseRepository<T extends ObjectLiteral> {
       const shape = this.#shape(manager);
       guardId(shape, id);
       const where = { [shape.primary.property]: toParameter(id) } as FindOptionsWhere<T>;
-      return manager.getRepository(this.#entity).findOne({ where });
+      return manager.getRepository(this.#entity).findOne({ where, loadEagerRelations: false });
     });
   }
 
@@ -138,8 +138,8 @@ export abstract class BaseRepository<T extends ObjectLiteral> {
     return this.run(async () => {
       const manager = this.manager;
       const shape = this.#shape(manager);
-      const guarded = guardWhere<T>(shape, where, `${shape.name} query`, { requireCondition: true });
-      return manager.getRepository(this.#entity).findOne({ where: guarded, order: primaryOrder<T>(shape) });
+      const guarded = guardWhere<T>(shape, where, `${shape.name} query`, 'condition');
+      return manager.getRepository(this.#entity).findOne({ where: guarded, order: primaryOrder<T>(shape), loadEagerRelations: false });
     });
   }
 
@@ -164,12 +164,12 @@ export abstract class BaseRepository<T extends ObjectLiteral> {
     });
   }
 
-  /** Whether any row matches the filter (`{}`: whether the table has any row). */
+  /** Whether any row matches the filter; `{}` asks whether there is any row at all (undefined is refused). */
   exists(where: Filter<T>): Promise<boolean> {
     return this.run(async () => {
       const manager = this.manager;
       const shape = this.#shape(manager);
-      return manager.getRepository(this.#entity).exists({ where: guardWhere<T>(shape, where, `${shape.name} query`) });
+      return manager.getRepository(this.#entity).exists({ where: guardWhere<T>(shape, where, `${shape.name} query`, 'object') });
     });
   }
 

@@ -30,12 +30,13 @@ export const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
  * Inserts validated rows and returns them as entities, in the caller's order, with every column the database
  * filled in (ids, defaults, version, timestamps).
  *
- * How (measured, see bench/create-many.bench.ts): each chunk is ONE `INSERT … SELECT … FROM
- * json_populate_recordset(NULL::table, $1) RETURNING *` with the rows as one JSON parameter. For 10k rows on
- * PostgreSQL 15 that took 58 ms against 61 ms for `unnest` arrays, 77 ms for COPY into a temp table then
- * INSERT … RETURNING, and 95–110 ms for multi-row VALUES (4 parameters a row, chunked under 65,535); a plain COPY
- * (32 ms) cannot return the generated ids. Unlike `unnest` it needs no SQL type per column and handles array and
- * JSON columns; unlike VALUES it is one parameter whatever the chunk size.
+ * How (measured; bench/create-many.bench.ts reproduces all but COPY): each chunk is ONE `INSERT … SELECT … FROM
+ * json_populate_recordset(NULL::table, $1) RETURNING *` with the rows as one JSON parameter. On PostgreSQL 15 on a
+ * 2-core machine, 10k rows took 58 ms this way, 61–72 ms with `unnest` arrays, 77 ms with COPY into a temp table
+ * then INSERT … SELECT … RETURNING, and 95–110 ms with multi-row VALUES chunked under 65,535 parameters; a plain
+ * COPY (32 ms) cannot return the generated ids. Unlike `unnest` it needs no SQL type per column (the table's own row
+ * type parses every value) and handles array and JSON columns; unlike VALUES it is one parameter per statement
+ * whatever the chunk size, so PostgreSQL's 65,535-parameter limit never applies.
  *
  * Rows that leave different columns to their defaults go to different statements (a missing key would be NULL,
  * not DEFAULT). More than one statement runs in one transaction: the ambient one when there is one, else its own,

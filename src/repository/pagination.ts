@@ -82,7 +82,7 @@ async function readPage<T extends ObjectLiteral>(
   cursors: CursorCodec,
 ): Promise<Page<T>> {
   const escape = (name: string) => repository.manager.connection.driver.escape(name);
-  const qb = repository.createQueryBuilder(ALIAS).setFindOptions({ where });
+  const qb = repository.createQueryBuilder(ALIAS).setFindOptions({ where, loadEagerRelations: false });
   if (after !== undefined) {
     const keyset = keysetCondition(escape(ALIAS), keys, after);
     qb.andWhere(keyset.sql, keyset.parameters);

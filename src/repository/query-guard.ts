@@ -28,6 +28,12 @@ export const MAX_IN_VALUES = 10_000;
 const COMPARISONS = new Set(['equal', 'not', 'lessThan', 'lessThanOrEqual', 'moreThan', 'moreThanOrEqual']);
 const PATTERNS = new Set(['like', 'ilike']);
 
+/**
+ * What a filter must be: `optional` (undefined means no filter), `object` (an object, `{}` meaning every row), or
+ * `condition` (an object naming at least one column).
+ */
+export type WhereRequirement = 'optional' | 'object' | 'condition';
+
 /** A checked part of a query, and what was wrong with it (empty when nothing). */
 export interface Checked<V> {
   readonly value: V;
@@ -43,9 +49,9 @@ export function guardWhere<T extends ObjectLiteral>(
   shape: EntityShape,
   where: unknown,
   subject: string,
-  options: { requireCondition?: boolean } = {},
+  require: WhereRequirement = 'optional',
 ): FindOptionsWhere<T> {
-  const checked = checkWhere<T>(shape, where, options);
+  const checked = checkWhere<T>(shape, where, require);
   if (checked.issues.length > 0) throw new ValidationError(subject, checked.issues);
   return checked.value;
 }
@@ -54,9 +60,9 @@ export function guardWhere<T extends ObjectLiteral>(
 export function checkWhere<T extends ObjectLiteral>(
   shape: EntityShape,
   where: unknown,
-  options: { requireCondition?: boolean } = {},
+  require: WhereRequirement = 'optional',
 ): Checked<FindOptionsWhere<T>> {
-  if (where === undefined && !options.requireCondition) return { value: {}, issues: [] };
+  if (where === undefined && require === 'optional') return { value: {}, issues: [] };
   if (!isPlainObject(where)) {
     return { value: {}, issues: [{ property: 'where', constraints: { isObject: 'where must be a plain object of column: value' } }] };
   }
@@ -68,7 +74,7 @@ export function checkWhere<T extends ObjectLiteral>(
     if (Object.keys(problem).length > 0) issues.push({ property: `where.${property}`, constraints: problem });
     else guarded[property] = value === null ? IsNull() : value;
   }
-  if (issues.length === 0 && options.requireCondition && Object.keys(guarded).length === 0) {
+  if (issues.length === 0 && require === 'condition' && Object.keys(guarded).length === 0) {
     issues.push({ property: 'where', constraints: { isNotEmpty: 'where must name at least one column' } });
   }
   return { value: guarded as FindOptionsWhere<T>, issues };

@@ -26,8 +26,8 @@ export function hydrate<T extends ObjectLiteral>(shape: EntityShape, row: Record
   const driver = shape.metadata.connection.driver;
   const entity = shape.metadata.create(undefined, { fromDeserializer: true }) as T;
   for (const column of shape.columns.values()) {
-    // Relations stay unloaded, as with TypeORM's find.
-    if (column.reference !== undefined || !(column.databaseName in row)) continue;
+    // As with TypeORM's find: relations stay unloaded, and `select: false` columns stay out.
+    if (column.reference !== undefined || !column.metadata.isSelect || !(column.databaseName in row)) continue;
     column.metadata.setEntityValue(entity, driver.prepareHydratedValue(row[column.databaseName], column.metadata));
   }
   return entity;

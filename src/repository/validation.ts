@@ -43,7 +43,7 @@ export async function validateInserts(shape: EntityShape, rows: unknown): Promis
   if (!Array.isArray(rows)) {
     throw new ValidationError(`${shape.name} rows`, [{ property: 'rows', constraints: { isArray: 'rows must be an array of objects' } }]);
   }
-  const checked = await Promise.all(rows.map((row) => checkRow(shape, row, 'insert')));
+  const checked = await Promise.all(Array.from(rows as unknown[], (row) => checkRow(shape, row, 'insert')));
   throwIfInvalid(`${shape.name} rows`, checked.flatMap((c, i) => [...issueList(c, `[${i}].`)]));
   return checked.map((c) => c.values);
 }

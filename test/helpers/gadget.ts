@@ -3,8 +3,9 @@ import { Column, Entity, PrimaryColumn, UpdateDateColumn, VersionColumn } from '
 
 /**
  * A test-only entity with one column of each kind the repository maps (natural UUID key, varchar(n), nullable
- * int, boolean, enum, text[], jsonb, timestamp without time zone, bigint, double precision, version, update date)
- * and no @DeleteDateColumn. Its table is made by `dataSource.synchronize()` in the tests that use it.
+ * int, boolean, enum, text[], jsonb, timestamp without time zone, bigint, double precision, a `select: false`
+ * column, version, update date) and no @DeleteDateColumn. Its table is made by `dataSource.synchronize()` in the
+ * tests that use it.
  */
 @Entity({ name: 'gadgets' })
 export class Gadget {
@@ -39,6 +40,10 @@ export class Gadget {
 
   @Column({ type: 'double precision', nullable: true })
   weight!: number | null;
+
+  /** Never read back, as TypeORM's find does not select it. */
+  @Column({ type: 'text', nullable: true, select: false })
+  secret?: string | null;
 
   @VersionColumn()
   version!: number;

@@ -50,6 +50,7 @@ describe('every column kind round-trips through create, createMany and findById'
       seenAt: new Date('2024-02-29T12:34:56.789Z'),
       hits: '9007199254740993',
       weight: 0.1,
+      secret: 'kept, never returned',
     });
     expect(created).toBeInstanceOf(Gadget);
     expect(created).toEqual({
@@ -67,6 +68,7 @@ describe('every column kind round-trips through create, createMany and findById'
       updatedAt: expect.any(Date),
     });
     expect(await gadgets.findById(id)).toEqual(created);
+    expect(await database.query('SELECT secret FROM gadgets WHERE id = $1', [id])).toEqual([{ secret: 'kept, never returned' }]);
   });
 
   it('fills defaults per row when rows leave different columns out, and keeps the order', async () => {

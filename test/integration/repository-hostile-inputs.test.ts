@@ -57,6 +57,8 @@ const filters: Case[] = [
   ['a __proto__ key from JSON', () => customers.findOne(JSON.parse('{"__proto__":{"id":1}}') as never), 'where.__proto__'],
   ['an undefined value (would match everything)', () => customers.findMany({ where: { email: undefined } }), 'where.email'],
   ['undefined as the only condition of findOne', () => customers.findOne({ name: undefined }), 'where.name'],
+  ['an undefined filter for exists', () => customers.exists(undefined as never), 'where'],
+  ['an empty filter for findOne', () => customers.findOne({}), 'where'],
   ['an operator object from a query string', () => customers.findMany({ where: { id: { $gt: 0 } } as never }), 'where.id'],
   ['an array instead of In()', () => customers.count({ id: [1, 2] } as never), 'where.id'],
   ['SQL in an integer value', () => customers.exists({ id: '1 OR 1=1' as never }), 'where.id'],
