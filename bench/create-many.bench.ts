@@ -74,8 +74,9 @@ export const createManySuite: BenchSuite = {
             "than save(array). TypeORM 1.x's save(array) already sends new rows as one multi-row INSERT … RETURNING, so " +
             'no method that returns the generated columns can beat it by more than that; createMany spends the rest on ' +
             'validating every row and building entities.',
-          'insert(array) sends all rows as one statement (4 parameters a row), so past ~16k rows of this entity it ' +
-            'fails on the 65,535-parameter limit; createMany sends one parameter per chunk of 5,000 rows.',
+          'save(array) and insert(array) send all rows as one statement with 3 bind parameters a row: from 21,846 ' +
+            'rows of this entity on, both fail ("bind message has 2 parameter formats but 0 parameters", checked with ' +
+            'TypeORM 1.1.1). createMany sends one parameter per chunk of 5,000 rows.',
         ],
       };
 

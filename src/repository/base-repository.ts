@@ -199,7 +199,8 @@ export abstract class BaseRepository<T extends ObjectLiteral> {
 
   /**
    * Inserts the row, or, when one with the same `conflictColumns` exists (they need a unique constraint), updates
-   * that row with the other columns given. Returns the stored row. The version moves on when a row is updated.
+   * that row with the other columns given. Returns the stored row. The version moves on when a row is updated; a
+   * soft-deleted row that conflicts is updated and stays soft-deleted.
    */
   upsert(data: NewEntity<T>, conflictColumns: readonly (keyof T & string)[]): Promise<T> {
     return this.run(async () => {

@@ -23,8 +23,9 @@ const PATCH = '"patch"';
  */
 export function insertStatement(shape: EntityShape, columns: readonly ColumnShape[], json: string, onConflict?: OnConflict): Statement {
   const list = columns.map((c) => c.sqlName).join(', ');
+  // With no column given, every column takes its default: PostgreSQL inserts a zero-column SELECT that way.
   let sql =
-    `INSERT INTO ${shape.table} AS ${TARGET} (${list}) ` +
+    `INSERT INTO ${shape.table} AS ${TARGET}${list ? ` (${list})` : ''} ` +
     `SELECT ${list} FROM json_populate_recordset(NULL::${shape.table}, $1::json)`;
   if (onConflict) {
     const assignments = onConflict.update.map((c) => `${c.sqlName} = EXCLUDED.${c.sqlName}`);

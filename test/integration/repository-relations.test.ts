@@ -9,7 +9,7 @@ class Shelf {
   @PrimaryGeneratedColumn()
   id!: number;
 
-  @Column({ type: 'text' })
+  @Column({ type: 'text', default: 'unlabelled' })
   label!: string;
 }
 
@@ -65,6 +65,12 @@ describe('a relation without a column property', () => {
     // As with TypeORM's find, the relation is not loaded.
     expect(first).toEqual({ id: first.id, title: 'First' });
     expect(await books.findById(first.id)).toEqual(first);
+  });
+
+  it('leaves a parent that sets no column at all to its defaults', async () => {
+    const [plain, labelled, empty] = await shelves.createMany([{}, { label: 'L' }, {}]);
+    expect([plain!.label, labelled!.label, empty!.label]).toEqual(['unlabelled', 'L', 'unlabelled']);
+    expect(await shelves.create({})).toMatchObject({ id: expect.any(Number), label: 'unlabelled' });
   });
 
   it('is changed by update', async () => {
