@@ -62,7 +62,10 @@ export interface EntityShape {
   readonly table: string;
   /** Top-level columns by property name. */
   readonly columns: ReadonlyMap<string, ColumnShape>;
-  /** Relation properties that are not columns (see `ColumnShape.reference` for those that are), with the column property to set instead. */
+  /**
+   * Relation properties that are not columns, with the column property to set instead (a relation without one is a
+   * column, see `ColumnShape.reference`).
+   */
   readonly relations: ReadonlyMap<string, string | undefined>;
   readonly primary: ColumnShape;
   /** Column sets with a unique constraint (the primary key, @Unique, unique columns and non-partial unique indices). */
@@ -107,7 +110,10 @@ function buildShape(metadata: EntityMetadata): EntityShape {
     relations.set(relation.propertyName, property?.property);
   }
   const role = (column: ColumnMetadata | undefined) => (column ? columns.get(column.propertyName) : undefined);
-  const keyOf = (members: readonly ColumnMetadata[]) => members.map(role).filter((c): c is ColumnShape => c !== undefined);
+  const keyOf = (members: readonly ColumnMetadata[]) => {
+    const key = members.map(role);
+    return key.every((c) => c !== undefined) ? (key as ColumnShape[]) : [];
+  };
   const uniqueKeys = [
     [primary],
     ...metadata.uniques.map((unique) => keyOf(unique.columns)),
