@@ -4,11 +4,12 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { benchServer, BenchSuite } from './context';
 import { BenchTable, renderTable } from './harness';
+import { createManySuite } from './create-many.bench';
 import { rawQuerySuite } from './raw-query.bench';
 import { transactionSuite } from './transaction.bench';
 
 /** Every suite, in the order docs/benchmarks.md shows them. */
-const SUITES: readonly BenchSuite[] = [rawQuerySuite, transactionSuite];
+const SUITES: readonly BenchSuite[] = [rawQuerySuite, transactionSuite, createManySuite];
 
 /**
  * `npm run bench`: runs every suite side by side with its alternatives and writes docs/benchmarks.md.

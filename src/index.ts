@@ -4,11 +4,18 @@ import 'reflect-metadata';
 export { Database } from './connection/database';
 export type { QueryOptions, QueryOperation, OperationResult } from './connection/database';
 export { createDataSource, BastionDataSource } from './connection/data-source';
+export { currentManager } from './connection/current-manager';
 export type { DatabaseOptions, EntityOrGlob } from './connection/data-source';
 export type { HealthReport } from './connection/health';
 export type { TunnelHealth, TunnelState } from './connection/transport';
 export { startEmbeddedPostgres, EmbeddedPostgresError } from './connection/embedded-postgres';
 export type { EmbeddedPostgres, EmbeddedPostgresOptions } from './connection/embedded-postgres';
+
+// repositories
+export { BaseRepository } from './repository/base-repository';
+export type { RepositoryOptions, EntityId, NewEntity, EntityPatch } from './repository/base-repository';
+export type { Page, FindManyQuery, OffsetQuery, CursorQuery } from './repository/pagination';
+export type { Filter, Order, SortDirection } from './repository/query-guard';
 
 // transactions
 export { Transactional } from './transaction/transactional';
