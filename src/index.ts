@@ -22,6 +22,8 @@ export { Transactional } from './transaction/transactional';
 export { withTransaction, currentTransaction } from './transaction/with-transaction';
 export type { TransactionInfo } from './transaction/with-transaction';
 export { runOnCommit, runOnRollback } from './transaction/hooks';
+export { transactionStats } from './transaction/stats';
+export type { TransactionStats } from './transaction/stats';
 export type { TransactionHook } from './transaction/transaction-scope';
 export type { TransactionOptions, Propagation } from './transaction/options';
 export type { IsolationLevel } from './context/transaction-context';

@@ -11,6 +11,7 @@ import { runHooks } from './hooks';
 import type { ResolvedTransactionOptions } from './options';
 import { guard } from './query-guard';
 import { retrying } from './retry';
+import { countRetry, countTransaction } from './stats';
 import { begin, commit, rollback } from './statements';
 import { PhysicalTransaction, TransactionScope } from './transaction-scope';
 
@@ -34,7 +35,7 @@ export async function settle<R>(db: Database, work: () => Promise<R>): Promise<O
  * REQUIRES_NEW), re-running it on serialization failure or deadlock up to `options.retries` times.
  */
 export function runInNewTransaction<R>(db: Database, options: ResolvedTransactionOptions, work: TransactionWork<R>): Promise<R> {
-  return retrying(db.log, options.retries, (attempt) => runOnce(db, options, work, attempt));
+  return retrying(db.log, options.retries, (attempt) => runOnce(db, options, work, attempt), () => countRetry(db));
 }
 
 async function runOnce<R>(db: Database, options: ResolvedTransactionOptions, work: TransactionWork<R>, attempt: number): Promise<R> {
@@ -51,6 +52,7 @@ async function runOnce<R>(db: Database, options: ResolvedTransactionOptions, wor
   scope.end();
   unguard();
   await releaseRunner(runner, broken);
+  countTransaction(db, committed);
   db.log.debug(committed ? 'transaction committed' : 'transaction rolled back', {
     tx: tx.id,
     ms: Math.round((performance.now() - started) * 100) / 100,

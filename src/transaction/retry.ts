@@ -20,13 +20,14 @@ export function isRetryable(error: unknown): boolean {
  * Runs `attempt(n)` and re-runs it after a retryable failure, up to `retries` more times, logging each retry.
  * Only outermost transactions come here: a joined call's failure belongs to the transaction it joined.
  */
-export async function retrying<R>(log: Log, retries: number, attempt: (n: number) => Promise<R>): Promise<R> {
+export async function retrying<R>(log: Log, retries: number, attempt: (n: number) => Promise<R>, onRetry: () => void): Promise<R> {
   for (let n = 1; ; n++) {
     try {
       return await attempt(n);
     } catch (error) {
       if (n > retries || !isRetryable(error)) throw error;
       const delayMs = retryDelayMs(n);
+      onRetry();
       log.warn('transaction retry', {
         attempt: n + 1,
         of: retries + 1,
