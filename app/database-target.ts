@@ -15,7 +15,8 @@ export interface DemoDatabase {
  * embedded PostgreSQL under .data/; otherwise use what is configured. The framework itself never does this.
  */
 export async function demoDatabase(): Promise<DemoDatabase> {
-  const env = loadDotEnv();
+  // The demo's own output is its report: framework logs show warnings only, unless LOG_LEVEL says otherwise.
+  const env: NodeJS.ProcessEnv = { LOG_LEVEL: 'warn', ...loadDotEnv() };
   if (env.DATABASE_URL || env.DB_HOST) {
     return {
       env,

@@ -1,28 +1,36 @@
 import 'reflect-metadata';
 import { Database } from '../src';
 import { demoDatabase } from './database-target';
+import { LEDGER_ENTITIES, LEDGER_MIGRATIONS } from './ledger';
+import { runLedgerDemo } from './ledger-demo';
+import { renderReport } from './report';
 
-/** The main job: connect (embedded PostgreSQL when nothing is configured), run a query, print health. */
-async function main(): Promise<void> {
+/**
+ * The main job (`npm start`): a small ledger on bastion's public API. Migrates, opens customers and accounts,
+ * runs a burst of concurrent transfers (some failing on purpose), and prints a report whose invariant line says
+ * whether the total balance stayed the same. Zero config uses an embedded PostgreSQL.
+ */
+async function main(): Promise<number> {
   const target = await demoDatabase();
   let database: Database | undefined;
   try {
-    database = await Database.connect({ env: target.env, entities: [], migrations: [] });
+    database = await Database.connect({ env: target.env, entities: LEDGER_ENTITIES, migrations: LEDGER_MIGRATIONS });
     database.log.info(target.reason);
-    const [server] = await database.query<{ version: string; now: Date }>('SELECT version() AS version, now() AS now');
-    const health = await database.health();
-    console.log(`bastion demo`);
-    console.log(`  database : ${health.target}`);
-    console.log(`  why      : ${target.reason}`);
-    console.log(`  server   : ${server?.version.split(' on ')[0]}`);
-    console.log(`  health   : ok=${health.ok} latency=${health.latencyMs} ms pool total=${health.pool.total} idle=${health.pool.idle} waiting=${health.pool.waiting} max=${health.pool.max}`);
+    const report = await runLedgerDemo(database, { customers: 10, transfers: 400, workers: 8 });
+    for (const line of renderReport(report, target.reason)) console.log(line);
+    return report.totalBefore === report.totalAfter && report.health.ok ? 0 : 1;
   } finally {
     await database?.close();
     await target.embedded?.stop();
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  },
+);

@@ -35,6 +35,21 @@ export class AccountRepository extends BaseRepository<Account> {
     return row.balance;
   }
 
+  /**
+   * Locks the given accounts (SELECT … FOR UPDATE) in id order and returns them, so that transfers touching the
+   * same accounts queue instead of deadlocking. Joins the ambient transaction, where the locks are held until it ends.
+   */
+  async lockInOrder(ids: readonly number[]): Promise<Account[]> {
+    return this.run(() =>
+      this.repository
+        .createQueryBuilder('account')
+        .setLock('pessimistic_write')
+        .where('account.id IN (:...ids)', { ids: [...new Set(ids)] })
+        .orderBy('account.id', 'ASC')
+        .getMany(),
+    );
+  }
+
   /** The sum of all balances per currency, exact (numeric, summed by PostgreSQL). */
   async totals(): Promise<Record<string, string>> {
     const rows = await this.run(() =>

@@ -2,7 +2,7 @@ import { Account, Currency } from '../entities/account';
 import { Transfer } from '../entities/transfer';
 import { AccountRepository } from '../repositories/account-repository';
 import { TransferRepository } from '../repositories/transfer-repository';
-import { DeadlockError, SerializationFailureError, Transactional, ValidationError } from '../src';
+import { DeadlockError, NotFoundError, SerializationFailureError, Transactional, ValidationError } from '../src';
 import { AuditService } from './audit-service';
 import { InsufficientFundsError } from './errors';
 import { assertAmount, toCents } from './money';
@@ -85,8 +85,12 @@ export class TransferService {
     if (from === to) {
       throw new ValidationError('transfer', [{ property: 'to', constraints: { notSameAccount: 'to must be another account than from' } }]);
     }
-    const source = await this.accounts.getById(from);
-    const target = await this.accounts.getById(to);
+    // Both rows locked in id order: transfers over the same accounts queue up instead of deadlocking.
+    const locked = await this.accounts.lockInOrder([from, to]);
+    const source = locked.find((a) => a.id === from);
+    const target = locked.find((a) => a.id === to);
+    if (!source) throw new NotFoundError('Account', from);
+    if (!target) throw new NotFoundError('Account', to);
     if (source.currency !== target.currency) {
       throw new ValidationError('transfer', [
         { property: 'to', constraints: { sameCurrency: `to holds ${target.currency}, from holds ${source.currency}: convert first` } },

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TlsOptions } from 'node:tls';
+import type { Pool } from 'pg';
 import { DataSource, MixedList } from 'typeorm';
 import type winston from 'winston';
 import { DatabaseConfig, DatabaseConfigOverrides, loadConfig } from '../config/load-config';
@@ -9,6 +10,7 @@ import { createLogger, Log } from '../logging/logger';
 import { QueryLogSubscriber } from '../logging/query-log-subscriber';
 import { registerSecret } from '../logging/redact';
 import { TypeOrmLogger } from '../logging/typeorm-logger';
+import { pgPool } from './health';
 import { poolOptions } from './pool-options';
 import { DIRECT_TRANSPORT, Transport } from './transport';
 
@@ -99,11 +101,41 @@ export class BastionDataSource extends DataSource {
 
   override async destroy(): Promise<void> {
     try {
-      if (this.isInitialized) await super.destroy();
+      if (this.isInitialized) {
+        const closed = socketsClosed(pgPool(this));
+        await super.destroy();
+        await closed;
+      }
     } finally {
       await this.transport.close();
     }
   }
+}
+
+const SOCKET_CLOSE_WAIT_MS = 5_000;
+
+/**
+ * Resolves once every connection the pool has open now has closed its socket. pg-pool's `end()` resolves when it
+ * has asked each client to end, before their sockets close; a server or tunnel shut down right after would then
+ * break connections that are still saying goodbye. pg-pool emits `remove` once a client's socket has closed.
+ */
+function socketsClosed(pool: Pool | undefined): Promise<void> {
+  const open = pool?.totalCount ?? 0;
+  if (!pool || open === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    let left = open;
+    const timer = setTimeout(finish, SOCKET_CLOSE_WAIT_MS);
+    timer.unref();
+    function onRemove(): void {
+      if (--left === 0) finish();
+    }
+    function finish(): void {
+      clearTimeout(timer);
+      pool!.removeListener('remove', onRemove);
+      resolve();
+    }
+    pool.on('remove', onRemove);
+  });
 }
 
 /** Reads config and builds the parts of a database handle; throws ConfigError before anything is opened. */

@@ -29,12 +29,14 @@ export class QueryLogSubscriber implements EntitySubscriberInterface {
   afterQuery(event: AfterQueryEvent): void {
     const { log, options } = this;
     const slow = options.slowQueryMs > 0 && (event.executionTime ?? 0) >= options.slowQueryMs;
-    const level = !event.success || slow ? 'warn' : 'debug';
+    const error = event.success ? undefined : (event.error as { code?: unknown; message?: unknown } | undefined);
+    // A serialization failure or deadlock is expected under contention; the transaction's retry line reports it.
+    const expected = error?.code === '40001' || error?.code === '40P01';
+    const level = !event.success ? (expected ? 'debug' : 'warn') : slow ? 'warn' : 'debug';
     if (!log.enabled(level)) return;
     const fields: LogFields = { ms: event.executionTime, ...queryFields(event, options) };
     if (!event.success) {
-      const error = event.error as { code?: unknown; message?: unknown } | undefined;
-      log.warn('query failed', { ...fields, code: error?.code, error: String(error?.message ?? error) });
+      log.write(level, 'query failed', { ...fields, code: error?.code, error: String(error?.message ?? error) });
     } else if (slow) {
       log.warn('slow query', { ...fields, rows: rowCount(event.rawResults), thresholdMs: options.slowQueryMs });
     } else {

@@ -28,7 +28,7 @@ export async function retrying<R>(log: Log, retries: number, attempt: (n: number
       if (n > retries || !isRetryable(error)) throw error;
       const delayMs = retryDelayMs(n);
       onRetry();
-      log.warn('transaction retry', {
+      log.info('transaction retry', {
         attempt: n + 1,
         of: retries + 1,
         delayMs,
