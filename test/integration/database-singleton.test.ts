@@ -15,6 +15,13 @@ function sockets(): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
 }
 
+/** Open sockets once they have had up to `ms` to finish closing (a refused login closes asynchronously). */
+async function settledSockets(expected: number, ms = 3000): Promise<number> {
+  const deadline = Date.now() + ms;
+  while (sockets() !== expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  return sockets();
+}
+
 describe('Database.connect()', () => {
   it('initializes exactly one pool under 50 concurrent calls', async () => {
     const app = uniqueAppName('single');
@@ -81,7 +88,7 @@ describe('Database.connect()', () => {
     }
     expect(logs.messages('connect failed')).toHaveLength(1);
     expect(() => Database.current()).toThrow(DatabaseNotConnectedError);
-    expect(sockets()).toBe(before);
+    expect(await settledSockets(before)).toBe(before);
 
     const { database } = await connectTo(db);
     expect(await database.query('SELECT 2 AS two')).toEqual([{ two: 2 }]);
