@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import type { SshSettings } from '../config/settings';
@@ -18,9 +19,10 @@ export interface SshTunnelOptions {
   readonly envPrefix?: string;
 }
 
-/** One SSH connection to the bastion, and the promise of its socket's close. */
+/** One SSH connection to the bastion: our own TCP socket (so it can always be destroyed) and its close. */
 interface Session {
   readonly client: Client;
+  readonly socket: Socket;
   readonly closed: Promise<void>;
   /** `ssh-ed25519 SHA256:…` of the key the bastion presented. */
   hostKey: string | undefined;
@@ -61,6 +63,8 @@ export class SshTunnel implements Transport {
   /** Every live socket handed to pg; `#waiting` are those queued until the tunnel is ready again. */
   readonly #sockets = new Set<TunnelSocket>();
   readonly #waiting = new Map<TunnelSocket, { readonly host: string; readonly port: number }>();
+  /** Sockets of every SSH connection not fully closed yet, failed attempts included: `close()` awaits them. */
+  readonly #unclosed = new Set<Promise<void>>();
 
   constructor(settings: SshSettings, options: SshTunnelOptions) {
     this.#settings = settings;
@@ -129,7 +133,7 @@ export class SshTunnel implements Transport {
         clearTimeout(phase.timer);
         break;
       case 'connecting':
-        phase.session.client.destroy();
+        phase.session.socket.destroy();
         await phase.session.closed;
         break;
       case 'ready':
@@ -140,6 +144,7 @@ export class SshTunnel implements Transport {
       default:
         unreachable(phase);
     }
+    await Promise.all([...this.#unclosed]);
     this.#log.info('ssh tunnel closed', { bastion: this.#bastion, reconnects: this.#reconnects });
   }
 
@@ -191,8 +196,13 @@ export class SshTunnel implements Transport {
         return;
       }
       const client = new Client();
+      // pg's small request/response messages must not wait for Nagle's algorithm (~40 ms per round trip).
+      const socket = new Socket().setNoDelay(true);
       let markClosed: () => void = () => undefined;
-      const session: Session = { client, closed: new Promise<void>((resolve) => (markClosed = resolve)), hostKey: undefined };
+      const closed = new Promise<void>((resolve) => (markClosed = resolve));
+      const session: Session = { client, socket, closed, hostKey: undefined };
+      this.#unclosed.add(closed);
+      void closed.then(() => this.#unclosed.delete(closed));
       this.#phase = { kind: 'connecting', attempt, session };
       let verdict: HostKeyVerdict | undefined;
       let lastError: unknown;
@@ -200,7 +210,7 @@ export class SshTunnel implements Transport {
       const fail = (error: unknown): void => {
         if (settled) return;
         settled = true;
-        client.destroy();
+        socket.destroy();
         reject(this.#phase.kind === 'closed' ? closedFailure(this.#bastion) : this.#failure(error, verdict));
       };
       client.on('error', (error: Error) => {
@@ -219,8 +229,7 @@ export class SshTunnel implements Transport {
       });
       this.#log.info('ssh tunnel connecting', { bastion: this.#bastion, attempt });
       const config: ConnectConfig = {
-        host: this.#settings.host,
-        port: this.#settings.port,
+        sock: socket,
         username: this.#settings.user,
         readyTimeout: this.#settings.readyTimeoutMs,
         keepaliveInterval: this.#settings.keepaliveIntervalMs,
@@ -235,9 +244,9 @@ export class SshTunnel implements Transport {
         ...(check.algorithms ? { algorithms: { serverHostKey: check.algorithms as ServerHostKeyList } } : {}),
       };
       try {
+        // Connecting first: ssh2 takes a socket that is not `connecting` for an established one.
+        socket.connect(this.#settings.port, this.#settings.host);
         client.connect(config);
-        // pg's small request/response messages must not wait for Nagle's algorithm (~40 ms per round trip).
-        client.setNoDelay(true);
       } catch (error) {
         fail(new TunnelError(`Cannot start the SSH connection to ${this.#bastion}: ${errorMessage(error)}`, { cause: error }));
       }
@@ -288,7 +297,7 @@ export class SshTunnel implements Transport {
     this.#connect(attempt).then(
       (session) => {
         if (!this.#isConnecting(session)) {
-          session.client.destroy();
+          session.socket.destroy();
           return;
         }
         this.#becomeReady(session, attempt, true, started);
@@ -445,7 +454,7 @@ type ServerHostKeyList = NonNullable<NonNullable<ConnectConfig['algorithms']>['s
 /** Ends the SSH connection politely, destroying its socket if the bastion does not close within the grace. */
 async function endSession(session: Session): Promise<void> {
   session.client.end();
-  const timer = setTimeout(() => session.client.destroy(), CLOSE_GRACE_MS);
+  const timer = setTimeout(() => session.socket.destroy(), CLOSE_GRACE_MS);
   timer.unref();
   await session.closed;
   clearTimeout(timer);

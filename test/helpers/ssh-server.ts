@@ -36,6 +36,8 @@ interface Counters {
   peakChannels: number;
   /** Channel requests refused (target unreachable). */
   channelsRejected: number;
+  /** TCP connections from the server to forwarding targets (PostgreSQL) not yet closed. */
+  upstreams: number;
 }
 
 /**
@@ -55,6 +57,8 @@ export interface TestSshServer extends Readonly<Counters> {
   presentOtherHostKey(): void;
   /** Refuse (or accept again) every login. */
   refuseLogins(refuse: boolean): void;
+  /** While down, every new TCP connection is closed at once, before the SSH banner (a bastion that is restarting). */
+  setDown(down: boolean): void;
   /** Destroys every TCP connection at once, like a crashed bastion; returns how many. */
   dropAll(): number;
   /** Stops reading from every open connection (a black-holed bastion): nothing is answered, nothing closes. */
@@ -77,11 +81,12 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Te
   const password = options.password ?? SSH_PASSWORD;
   const authorized = (options.authorizedKeys ?? []).map((line) => parsePublic(line));
   const events = new EventEmitter();
-  const counters: Counters = { connections: 0, accepted: 0, authAttempts: 0, logins: 0, channels: 0, peakChannels: 0, channelsRejected: 0 };
+  const counters: Counters = { connections: 0, accepted: 0, authAttempts: 0, logins: 0, channels: 0, peakChannels: 0, channelsRejected: 0, upstreams: 0 };
   const changed = (): void => void events.emit('change');
   const sockets = new Set<Socket>();
   const upstreams = new Set<Socket>();
   let refusing = false;
+  let down = false;
 
   const makeSsh = (hostKey: KeyPair): SshServer => {
     const ssh = new SshServer({ hostKeys: [hostKey.private] }, (client: Connection) => {
@@ -123,7 +128,12 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Te
     const upstream = connect({ port: info.destPort, host: info.destIP, noDelay: true });
     let opened = false;
     upstreams.add(upstream);
-    upstream.once('close', () => upstreams.delete(upstream));
+    counters.upstreams++;
+    upstream.once('close', () => {
+      upstreams.delete(upstream);
+      counters.upstreams--;
+      changed();
+    });
     upstream.once('error', () => {
       if (opened) return;
       counters.channelsRejected++;
@@ -147,7 +157,10 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Te
       channel.on('error', done);
       channel.on('close', done);
       upstream.on('error', () => channel.close());
-      upstream.on('close', () => channel.close());
+      upstream.on('close', () => {
+        channel.close();
+        done();
+      });
       channel.pipe(upstream).pipe(channel);
     });
   };
@@ -159,13 +172,17 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Te
     counters.accepted++;
     counters.connections++;
     changed();
-    socket.setNoDelay(true);
     socket.on('error', () => undefined);
     socket.once('close', () => {
       sockets.delete(socket);
       counters.connections--;
       changed();
     });
+    if (down) {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
     ssh.injectSocket(socket);
   });
   await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
@@ -203,12 +220,18 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Te
     get channelsRejected() {
       return counters.channelsRejected;
     },
+    get upstreams() {
+      return counters.upstreams;
+    },
     presentOtherHostKey() {
       hostKey = generateKeyPair();
       ssh = makeSsh(hostKey);
     },
     refuseLogins(refuse) {
       refusing = refuse;
+    },
+    setDown(value) {
+      down = value;
     },
     dropAll() {
       const count = sockets.size;

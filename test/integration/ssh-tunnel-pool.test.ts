@@ -1,0 +1,98 @@
+import { performance } from 'node:perf_hooks';
+import { createDataSource, Database } from '../../src';
+import { backendCount, connectTo, settledBackendCount, testEnv } from '../helpers/connect';
+import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { captureLogs } from '../helpers/logs';
+import { SSH_PASSWORD } from '../helpers/secrets';
+import { startSshServer, TestSshServer, tunnelEnv } from '../helpers/ssh-server';
+
+/** Active handles and ref'd timers, as a sorted list (what keeps jest from exiting); immediates are transient. */
+function activeResources(): string[] {
+  return process.getActiveResourcesInfo().filter((r) => r !== 'Immediate').sort();
+}
+
+/** The in-process bastion has closed everything it had open for us, on both sides. */
+const idle = (s: TestSshServer): boolean => s.connections === 0 && s.channels === 0 && s.upstreams === 0;
+
+describe('SSH tunnel: the pool over one SSH connection', () => {
+  let db: TestDatabase;
+  let bastion: TestSshServer;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    bastion = await startSshServer();
+  });
+  afterEach(() => Database.closeAll());
+  afterAll(async () => {
+    await bastion.close();
+    await db.drop();
+  });
+
+  it('runs 20 concurrent queries on 20 pooled connections, all channels of ONE SSH connection', async () => {
+    const accepted = bastion.accepted;
+    const { database, applicationName } = await connectTo(db, { env: tunnelEnv(bastion, { SSH_PASSWORD, DB_POOL_MAX: '20' }) });
+    const started = performance.now();
+    const rows = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => database.query<{ i: number }>('SELECT pg_sleep(0.3), $1::int AS i', [i])),
+    );
+    const elapsed = performance.now() - started;
+    expect(rows.map(([row]) => row?.i)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(elapsed).toBeLessThan(1500); // concurrent, not one after the other (20 × 0.3 s)
+    expect(bastion.accepted - accepted).toBe(1);
+    expect(bastion.connections).toBe(1);
+    expect(bastion.peakChannels).toBe(20);
+    expect(await backendCount(applicationName)).toBe(20);
+    expect(database.poolSnapshot()).toMatchObject({ total: 20, idle: 20 });
+    expect(database.dataSource.transport.health()).toMatchObject({ openChannels: 20, status: { state: 'ready' } });
+    const health = await database.health();
+    expect(health).toMatchObject({ ok: true, tunnel: { openChannels: 20, reconnects: 0 } });
+  });
+
+  it('close() closes the pool, then the tunnel, and leaves no socket, timer or listener behind', async () => {
+    const before = activeResources();
+    const { database, applicationName, logs } = await connectTo(db, {
+      env: tunnelEnv(bastion, { SSH_PASSWORD, DB_POOL_MAX: '4', DB_POOL_MIN: '2' }),
+    });
+    await Promise.all(Array.from({ length: 4 }, () => database.query('SELECT pg_sleep(0.05)')));
+    expect(activeResources().length).toBeGreaterThan(before.length);
+    await database.close();
+    await bastion.until(idle);
+    expect(await settledBackendCount(applicationName, 0)).toBe(0);
+    expect(activeResources()).toEqual(before);
+    expect(database.dataSource.transport.health()).toMatchObject({ status: { state: 'closed' }, openChannels: 0 });
+    const order = logs.lines.map((l) => l.message).filter((m) => m === 'ssh tunnel closed' || m === 'closed');
+    expect(order).toEqual(['ssh tunnel closed', 'closed']);
+  });
+
+  it('close() while reconnecting stops the loop and leaves nothing behind', async () => {
+    const before = activeResources();
+    const { database, logs } = await connectTo(db, { env: tunnelEnv(bastion, { SSH_PASSWORD }) });
+    bastion.setDown(true);
+    try {
+      bastion.dropAll();
+      await logs.waitFor('ssh tunnel reconnecting', 2);
+      await database.close();
+      await bastion.until(idle);
+      expect(activeResources()).toEqual(before);
+    } finally {
+      bastion.setDown(false);
+    }
+  });
+
+  it('createDataSource() opens the tunnel in initialize() and closes it in destroy()', async () => {
+    const logs = captureLogs();
+    const dataSource = createDataSource({
+      env: testEnv(db, tunnelEnv(bastion, { SSH_PASSWORD })),
+      logger: logs.logger,
+      entities: [],
+      migrations: [],
+    });
+    expect(dataSource.transport.health()?.status.state).toBe('closed');
+    await dataSource.initialize();
+    expect(await dataSource.query('SELECT 6 AS six')).toEqual([{ six: 6 }]);
+    expect(dataSource.transport.health()?.status.state).toBe('ready');
+    await dataSource.destroy();
+    expect(dataSource.transport.health()?.status.state).toBe('closed');
+    await bastion.until((s) => s.connections === 0);
+  });
+});
