@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { benchServer, BenchSuite } from './context';
 import { BenchTable, renderTable } from './harness';
 import { rawQuerySuite } from './raw-query.bench';
+import { sshTunnelSuite } from './ssh-tunnel.bench';
 
 /** Every suite, in the order docs/benchmarks.md shows them. */
-const SUITES: readonly BenchSuite[] = [rawQuerySuite];
+const SUITES: readonly BenchSuite[] = [rawQuerySuite, sshTunnelSuite];
 
 /**
  * `npm run bench`: runs every suite side by side with its alternatives and writes docs/benchmarks.md.

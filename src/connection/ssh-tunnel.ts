@@ -269,14 +269,17 @@ export class SshTunnel implements Transport {
     for (const [socket, target] of waiting) this.#forward(socket, target, session);
   }
 
-  /** The ready connection closed: destroy its channels (pg sees the connections end) and start reconnecting. */
+  /**
+   * The ready connection closed: destroy its channels (pg sees those connections end) and start reconnecting.
+   * Channel requests still in flight are answered by ssh2 with an error right after, and queue for the next one.
+   */
   #dropped(session: Session, error: unknown): void {
     if (this.#phase.kind !== 'ready' || this.#phase.session !== session) return;
     const reason = describeDrop(error, this.#bastion, this.#settings, this.#envPrefix);
     this.#lastError = reason;
     let channels = 0;
     for (const socket of [...this.#sockets]) {
-      if (this.#waiting.has(socket)) continue;
+      if (!socket.connected) continue;
       channels++;
       socket.destroy();
     }

@@ -34,6 +34,8 @@ interface Counters {
   channels: number;
   /** Most channels open at once. */
   peakChannels: number;
+  /** Channels accepted since start. */
+  channelsOpened: number;
   /** Channel requests refused (target unreachable). */
   channelsRejected: number;
   /** TCP connections from the server to forwarding targets (PostgreSQL) not yet closed. */
@@ -81,7 +83,7 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Te
   const password = options.password ?? SSH_PASSWORD;
   const authorized = (options.authorizedKeys ?? []).map((line) => parsePublic(line));
   const events = new EventEmitter();
-  const counters: Counters = { connections: 0, accepted: 0, authAttempts: 0, logins: 0, channels: 0, peakChannels: 0, channelsRejected: 0, upstreams: 0 };
+  const counters: Counters = { connections: 0, accepted: 0, authAttempts: 0, logins: 0, channels: 0, peakChannels: 0, channelsOpened: 0, channelsRejected: 0, upstreams: 0 };
   const changed = (): void => void events.emit('change');
   const sockets = new Set<Socket>();
   const upstreams = new Set<Socket>();
@@ -144,6 +146,7 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Te
       opened = true;
       const channel = accept();
       counters.channels++;
+      counters.channelsOpened++;
       counters.peakChannels = Math.max(counters.peakChannels, counters.channels);
       changed();
       let counted = true;
@@ -216,6 +219,9 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Te
     },
     get peakChannels() {
       return counters.peakChannels;
+    },
+    get channelsOpened() {
+      return counters.channelsOpened;
     },
     get channelsRejected() {
       return counters.channelsRejected;

@@ -135,16 +135,14 @@ export async function startSshd(): Promise<Sshd> {
     log,
     sessionPids,
     killSessions() {
-      const pids = sessionPids();
-      for (const pid of pids) process.kill(pid, 'SIGKILL');
-      return pids.length;
+      return sessionPids().filter(kill).length;
     },
     async keyscan() {
       const { stdout } = await run('ssh-keyscan', ['-p', String(port), '-t', 'ed25519', '127.0.0.1']);
       return stdout;
     },
     async stop() {
-      for (const pid of sessionPids()) process.kill(pid, 'SIGKILL');
+      sessionPids().forEach(kill);
       await stopProcess(child);
       rmSync(dir, { recursive: true, force: true });
     },
@@ -155,6 +153,17 @@ export async function startSshd(): Promise<Sshd> {
 export async function hashKnownHosts(path: string): Promise<void> {
   await run('ssh-keygen', ['-H', '-f', path]);
   rmSync(`${path}.old`, { force: true });
+}
+
+/** SIGKILLs `pid`; false when it had already exited (a session may end between listing and killing). */
+function kill(pid: number): boolean {
+  try {
+    process.kill(pid, 'SIGKILL');
+    return true;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ESRCH') return false;
+    throw error;
+  }
 }
 
 /** Pids whose parent is `pid`, from /proc (`pid (comm) state ppid …`; comm may hold spaces and parentheses). */

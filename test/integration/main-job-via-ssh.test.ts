@@ -25,7 +25,9 @@ describe('npm start -- --via-ssh (the main job through an in-process bastion)', 
     expect(stdout).toMatch(/bastion {2}: in-process demo bastion demo@127\.0\.0\.1:\d+, ed25519 key login, host key SHA256:\S{43} pinned/);
     expect(stdout + stderr).not.toContain(DB_PASSWORD);
     expect(stdout + stderr).not.toContain('PRIVATE KEY');
-    const lines = stderr.trim().split('\n').map((l) => JSON.parse(l) as { message: string; via?: string });
+    const raw = stderr.trim().split('\n');
+    expect(raw.filter((l) => !l.startsWith('{'))).toEqual([]);
+    const lines = raw.map((l) => JSON.parse(l) as { message: string; via?: string });
     expect(lines.map((l) => l.message)).toEqual([
       'ssh tunnel connecting',
       'ssh tunnel ready',
