@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { AuthContext, Connection, ParsedKey, Server, ServerChannel, TcpipRequestInfo, utils } from 'ssh2';
 import { hostKeyFingerprint, loadConfig } from '../src';
 
@@ -49,8 +49,10 @@ export async function startDemoBastion(env: NodeJS.ProcessEnv): Promise<DemoBast
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
+  // Our own listener, so the SSH sockets get TCP_NODELAY: results of concurrent queries must not wait for delayed ACKs.
+  const listener = createServer({ noDelay: true }, (socket) => server.injectSocket(socket));
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const address = listener.address();
   const listening = typeof address === 'object' && address ? address.port : 0;
   const fingerprint = hostKeyFingerprint(hostKey.public);
   return {
@@ -66,7 +68,7 @@ export async function startDemoBastion(env: NodeJS.ProcessEnv): Promise<DemoBast
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of clients) client.end();
-        server.close(() => resolve());
+        listener.close(() => resolve());
       }),
   };
 }

@@ -128,6 +128,7 @@ export class SshTunnel implements Transport {
     switch (phase.kind) {
       case 'idle':
       case 'closed':
+        await Promise.all([...this.#unclosed]); // e.g. the socket of a failed first attempt
         return;
       case 'reconnecting':
         clearTimeout(phase.timer);

@@ -1,6 +1,6 @@
 import { createHook } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
-import { createDataSource, Database } from '../../src';
+import { ConnectionError, createDataSource, Database } from '../../src';
 import { TunnelSocket } from '../../src/connection/tunnel-socket';
 import { backendCount, connectTo, settledBackendCount, testEnv } from '../helpers/connect';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
@@ -122,6 +122,20 @@ describe('SSH tunnel: the pool over one SSH connection', () => {
     await bastion.until((s) => s.channelsOpened === opened + 1 && s.channels === 1);
     expect(database.dataSource.transport.health()?.openChannels).toBe(1); // the pool's own connection only
     expect(await database.query('SELECT 7 AS seven')).toEqual([{ seven: 7 }]);
+  });
+
+  it('a connect that fails behind the tunnel (no such database) closes the tunnel again', async () => {
+    const url = new URL(db.url);
+    url.pathname = '/no_such_database_behind_the_bastion';
+    const error = await Database.connect({
+      env: { DATABASE_URL: url.toString(), ...tunnelEnv(bastion, { SSH_PASSWORD }) },
+      logger: captureLogs().logger,
+      entities: [],
+      migrations: [],
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).code).toBe('3D000');
+    await bastion.until(idle);
   });
 
   it('createDataSource() opens the tunnel in initialize() and closes it in destroy()', async () => {
