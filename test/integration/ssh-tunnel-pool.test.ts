@@ -13,13 +13,20 @@ const TRACKED = new Set(['Timeout', 'TCPWRAP', 'TCPCONNECTWRAP', 'TCPSERVERWRAP'
 
 /**
  * Records every socket, server and timer created from now on (in this test, not in earlier files sharing the
- * worker) and lists those not yet closed or cleared, with where they were created.
+ * worker; not jest's own) and lists those not yet closed or cleared, with where they were created.
  */
 function trackResources(): { alive(): Promise<string[]>; stop(): void } {
   const live = new Map<number, string>();
   const hook = createHook({
     init(asyncId, type) {
-      if (TRACKED.has(type)) live.set(asyncId, `${type} ${new Error().stack?.split('\n').slice(3, 6).join(' <')}`);
+      if (!TRACKED.has(type)) return;
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 40;
+      const frames = (new Error().stack ?? '').split('\n').filter((f) => f.includes(' at ') && !f.includes('node:internal') && !f.includes('trackResources'));
+      Error.stackTraceLimit = limit;
+      // Jest may run this file in its own process, next to its reporter's status timer: not ours.
+      if (frames.slice(0, 5).some((f) => f.includes('/node_modules/@jest/reporters/'))) return;
+      live.set(asyncId, `${type} ${frames.slice(0, 6).map((f) => f.trim()).join(' < ')}`);
     },
     destroy(asyncId) {
       live.delete(asyncId);
