@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { ConnectionError, Database, HostKeyMismatchError } from '../../src';
 import { backendCount, connectTo, Connected } from '../helpers/connect';
@@ -49,6 +52,27 @@ describeWithSshd('SSH tunnel: through OpenSSH sshd', () => {
   it('logs in with a passphrase-protected key made by ssh-keygen', async () => {
     const { database } = await connect({ SSH_PRIVATE_KEY_PATH: sshd.encryptedKeyPath, SSH_PASSPHRASE: KEY_PASSPHRASE });
     expect(await database.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
+  it('logs in with a key held by ssh-agent (SSH_AGENT)', async () => {
+    const socketPath = join(sshd.dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        agent.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('SSH_AUTH_SOCK') && resolve());
+        agent.once('exit', (code) => reject(new Error(`ssh-agent exited with ${code}`)));
+      });
+      await promisify(execFile)('ssh-add', [sshd.keyPath], { env: { ...process.env, SSH_AUTH_SOCK: socketPath } });
+      const { database } = await connect({ SSH_PRIVATE_KEY_PATH: '', SSH_AGENT: socketPath });
+      expect(await database.query('SELECT 4 AS four')).toEqual([{ four: 4 }]);
+    } finally {
+      await Database.closeAll();
+      agent.removeAllListeners('exit');
+      await new Promise<void>((resolve) => {
+        agent.once('exit', () => resolve());
+        agent.kill('SIGTERM');
+      });
+    }
   });
 
   it('verifies sshd against a known_hosts file from ssh-keyscan, plain and hashed by ssh-keygen -H', async () => {
