@@ -6,10 +6,11 @@ import { benchServer, BenchSuite } from './context';
 import { BenchTable, renderTable } from './harness';
 import { createManySuite } from './create-many.bench';
 import { rawQuerySuite } from './raw-query.bench';
+import { sshTunnelSuite } from './ssh-tunnel.bench';
 import { transactionSuite } from './transaction.bench';
 
 /** Every suite, in the order docs/benchmarks.md shows them. */
-const SUITES: readonly BenchSuite[] = [rawQuerySuite, transactionSuite, createManySuite];
+const SUITES: readonly BenchSuite[] = [rawQuerySuite, transactionSuite, createManySuite, sshTunnelSuite];
 
 /**
  * `npm run bench`: runs every suite side by side with its alternatives and writes docs/benchmarks.md.

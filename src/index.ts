@@ -8,6 +8,7 @@ export { currentManager } from './connection/current-manager';
 export type { DatabaseOptions, EntityOrGlob } from './connection/data-source';
 export type { HealthReport } from './connection/health';
 export type { TunnelHealth, TunnelState } from './connection/transport';
+export { hostKeyFingerprint } from './connection/host-key';
 export { startEmbeddedPostgres, EmbeddedPostgresError } from './connection/embedded-postgres';
 export type { EmbeddedPostgres, EmbeddedPostgresOptions } from './connection/embedded-postgres';
 

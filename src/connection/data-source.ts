@@ -12,6 +12,7 @@ import { registerSecret } from '../logging/redact';
 import { TypeOrmLogger } from '../logging/typeorm-logger';
 import { pgPool } from './health';
 import { poolOptions } from './pool-options';
+import { SshTunnel } from './ssh-tunnel';
 import { DIRECT_TRANSPORT, Transport } from './transport';
 
 /** Something TypeORM accepts in `entities` or `migrations`: a class or a file glob. */
@@ -37,6 +38,8 @@ export interface DatabaseOptions {
 /** Everything a data source is built from, resolved once. */
 export interface ResolvedDatabaseOptions {
   readonly name: string;
+  /** Prefix of this database's variables: '' for the default one, `ANALYTICS_` for `analytics`. */
+  readonly envPrefix: string;
   readonly config: DatabaseConfig;
   readonly log: Log;
   readonly entities: MixedList<EntityOrGlob>;
@@ -155,6 +158,7 @@ export function resolveDatabaseOptions(options: DatabaseOptions = {}): ResolvedD
   const log = new Log(winstonLogger, name === 'default' ? {} : { db: name });
   return {
     name,
+    envPrefix: prefix,
     config,
     log,
     entities: options.entities ?? config.database.entities ?? defaultGlobs('entities'),
@@ -175,12 +179,11 @@ export function buildDataSource(resolved: ResolvedDatabaseOptions): BastionDataS
   return new BastionDataSource(resolved, transportFor(resolved));
 }
 
-/** Direct TCP unless SSH_HOST is configured. */
+/** Direct TCP, or the SSH tunnel when SSH_HOST is configured (nothing is opened until `initialize()`). */
 function transportFor(resolved: ResolvedDatabaseOptions): Transport {
-  if (resolved.config.ssh !== undefined) {
-    throw new ConfigError([{ variable: 'SSH_HOST', message: 'the SSH tunnel is not available in this version; unset SSH_HOST' }]);
-  }
-  return DIRECT_TRANSPORT;
+  const ssh = resolved.config.ssh;
+  if (ssh === undefined) return DIRECT_TRANSPORT;
+  return new SshTunnel(ssh, { log: resolved.log, envPrefix: resolved.envPrefix });
 }
 
 /** Entity and migration files: TypeScript sources under ts-node/jest, compiled files under plain node. */

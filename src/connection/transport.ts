@@ -1,18 +1,26 @@
 import type { StreamFactory } from './pool-options';
 
-/** The tunnel's lifecycle, as `health()` and the logs show it. */
+/**
+ * The tunnel's lifecycle, as `health()` and the logs show it. `connecting` is an SSH handshake in progress
+ * (attempt 1 at `open()`, later attempts after a drop); `reconnecting` is the backoff wait before the next attempt;
+ * `failed` means the bastion refused us for good (authentication, host key) and the tunnel stopped retrying.
+ */
 export type TunnelState =
   | { readonly state: 'connecting'; readonly attempt: number }
   | { readonly state: 'ready'; readonly since: Date }
   | { readonly state: 'reconnecting'; readonly attempt: number; readonly nextAttemptInMs: number }
+  | { readonly state: 'failed'; readonly since: Date; readonly reason: string }
   | { readonly state: 'closed' };
 
 /** What `health()` reports about the SSH tunnel. */
 export interface TunnelHealth {
   readonly status: TunnelState;
   readonly bastion: string;
+  /** Successful reconnections since `open()`. */
   readonly reconnects: number;
+  /** Forwarded channels open now: one per pooled connection. */
   readonly openChannels: number;
+  /** The most recent SSH failure (kept after recovery), never containing a secret. */
   readonly lastError: string | undefined;
 }
 

@@ -1,5 +1,5 @@
 import { BastionError, QueryError } from './bastion-error';
-import { ConnectionError, PoolExhaustedError, PoolSnapshot } from './connection-errors';
+import { ConnectionError, PoolExhaustedError, PoolSnapshot, TunnelError } from './connection-errors';
 import {
   CheckViolationError,
   ConstraintInfo,
@@ -64,6 +64,15 @@ export function toBastionError(error: unknown, context: ErrorContext = {}): unkn
     return new PoolExhaustedError(context.pool, context.connectionTimeoutMs, { cause: driverError });
   }
   if (driverError.message === CONNECT_TIMEOUT_MESSAGE) {
+    // The new connection waited for the SSH tunnel (reconnecting, or the bastion could not reach the database).
+    const cause = (driverError as { cause?: unknown }).cause;
+    if (cause instanceof TunnelError) {
+      return new TunnelError(
+        `No connection through the SSH tunnel within ${context.connectionTimeoutMs ?? 'the'} ms connection timeout ` +
+          `(DB_POOL_CONNECTION_TIMEOUT_MS): ${cause.message}`,
+        { cause: driverError },
+      );
+    }
     return new ConnectionError(
       `Could not connect to PostgreSQL within ${context.connectionTimeoutMs ?? 'the'} ms connection timeout: ` +
         'the server (or the SSH tunnel to it) is unreachable or too slow. Check DB_HOST/DB_PORT and the network, ' +

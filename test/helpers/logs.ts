@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -10,6 +11,8 @@ export interface LogCapture {
   readonly lines: Record<string, unknown>[];
   /** Lines whose message equals `message`. */
   messages(message: string): Record<string, unknown>[];
+  /** Resolves with the `count`-th line whose message equals `message`, as soon as it is written (no polling). */
+  waitFor(message: string, count?: number, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -18,6 +21,7 @@ export interface LogCapture {
  */
 export function captureLogs(level = 'silly'): LogCapture {
   const lines: Record<string, unknown>[] = [];
+  const written = new EventEmitter();
   const file = join(LOG_DIR, `${process.pid}.log`);
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -25,6 +29,7 @@ export function captureLogs(level = 'silly'): LogCapture {
       appendFileSync(file, text.endsWith('\n') ? text : `${text}\n`);
       for (const line of text.split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
+      written.emit('line');
     },
   });
   const logger = winston.createLogger({
@@ -32,5 +37,22 @@ export function captureLogs(level = 'silly'): LogCapture {
     format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
     transports: [new winston.transports.Stream({ stream: sink })],
   });
-  return { logger, lines, messages: (message) => lines.filter((l) => l.message === message) };
+  const messages = (message: string): Record<string, unknown>[] => lines.filter((l) => l.message === message);
+  const waitFor = (message: string, count = 1, timeoutMs = 10_000): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const found = messages(message)[count - 1];
+        if (!found) return false;
+        clearTimeout(timer);
+        written.off('line', check);
+        resolve(found);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        written.off('line', check);
+        reject(new Error(`log line ${JSON.stringify(message)} #${count} not written within ${timeoutMs} ms`));
+      }, timeoutMs);
+      if (!check()) written.on('line', check);
+    });
+  return { logger, lines, messages, waitFor };
 }
