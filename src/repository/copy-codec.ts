@@ -44,7 +44,8 @@ export function copyCodec(column: ColumnShape): CopyCodec | undefined {
       return { field: plain, stored: (v) => storedDecimal(String(v), scale) };
     }
     case 'float':
-      return column.type === 'double precision' ? { field: plain, stored: (v) => v } : undefined;
+      // String(-0) is "0", so -0 is stored as 0 (as through JSON).
+      return column.type === 'double precision' ? { field: plain, stored: (v) => (v as number) || 0 } : undefined;
     case 'boolean':
       return { field: (v) => (v ? 't' : 'f'), stored: (v) => v };
     case 'uuid':
