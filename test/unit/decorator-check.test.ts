@@ -47,7 +47,7 @@ const SAMPLES: Record<string, unknown>[] = [
   { name: 'abc', kind: 'plain', nick: 'abc' },
   { name: 'a', digits: '12a', kind: 'counted', counts: [1, 2.5], nick: 'y' },
   { name: 'abcd', digits: null, kind: 'counted', counts: new Set([1, 2]), nick: 'z' },
-  { name: 'abcd', kind: 'counted', counts: new Map([['a', 1], ['b', 'two']]), nick: 'z' },
+  { name: 'abcd', kind: 'counted', counts: new Map<string, unknown>([['a', 1], ['b', 'two']]), nick: 'z' },
   { kind: 'other' },
   { name: 'ab', kind: 'plain', counts: ['not checked'], nick: null },
   {},
