@@ -23,7 +23,7 @@ export interface RepositoryOptions {
   readonly defaultLimit?: number;
   /** Largest page; a larger `limit` is capped to it. Default 1000. */
   readonly maxLimit?: number;
-  /** Rows per INSERT statement in `createMany`. Default 5000. */
+  /** Rows per INSERT statement when `createMany` does not COPY (see insert-path.ts). Default 5000. */
   readonly chunkSize?: number;
   /**
    * Key of the HMAC that makes `findMany` cursors tamper-proof. Default: a random key per process, so cursors are
@@ -102,9 +102,9 @@ export abstract class BaseRepository<T extends ObjectLiteral> {
   }
 
   /**
-   * Inserts many rows: all are validated first, then written with one INSERT statement per chunk, all chunks in
-   * one transaction (the ambient one, else its own), so one failing row rolls back the whole call. Returns the
-   * rows in the given order.
+   * Inserts many rows: all are validated first, then written with one COPY, or with one INSERT statement per chunk
+   * when COPY could not return what was stored (insert-path.ts), in one transaction (the ambient one, else its own),
+   * so one failing row rolls back the whole call. Returns the rows in the given order, as stored.
    */
   createMany(rows: readonly NewEntity<T>[]): Promise<T[]> {
     return this.run(async () => {

@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 import type { EntityManager, ObjectLiteral } from 'typeorm';
 import type { Log } from '../logging/logger';
 import type { ColumnShape, EntityShape } from './entity-shape';
+import { copyInsert } from './copy-insert';
+import { chooseInsertPath } from './insert-path';
 import { encodeRow, hydrate } from './row-codec';
 import { execute, inTransaction, runStatement, StatementResult } from './statement-runner';
 import { insertStatement, OnConflict } from './statements';
@@ -28,19 +30,18 @@ export const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
 
 /**
  * Inserts validated rows and returns them as entities, in the caller's order, with every column the database
- * filled in (ids, defaults, version, timestamps).
+ * filled in (ids, defaults, version, timestamps). More than one statement runs in one transaction: the ambient one
+ * when there is one, else its own, so a failing row rolls back the whole call.
  *
- * How (measured; bench/create-many.bench.ts reproduces all but COPY): each chunk is ONE `INSERT … SELECT … FROM
- * json_populate_recordset(NULL::table, $1) RETURNING *` with the rows as one JSON parameter. On PostgreSQL 15 on a
- * 2-core machine, 10k rows took 58 ms this way, 61–72 ms with `unnest` arrays, 77 ms with COPY into a temp table
- * then INSERT … SELECT … RETURNING, and 95–110 ms with multi-row VALUES chunked under 65,535 parameters; a plain
- * COPY (32 ms) cannot return the generated ids. Unlike `unnest` it needs no SQL type per column (the table's own row
- * type parses every value) and handles array and JSON columns; unlike VALUES it is one parameter per statement
- * whatever the chunk size, so PostgreSQL's 65,535-parameter limit never applies.
- *
- * Rows that leave different columns to their defaults go to different statements (a missing key would be NULL,
- * not DEFAULT). More than one statement runs in one transaction: the ambient one when there is one, else its own,
- * so a failing row rolls back the whole call.
+ * Two ways, chosen by `chooseInsertPath` (insert-path.ts), measured in bench/create-many.bench.ts:
+ * - COPY (copy-insert.ts) when what the database stores is known in advance (keys reserved from the sequence,
+ *   transaction-time defaults, values whose stored form is predictable): no RETURNING, nothing read back.
+ * - Otherwise each chunk is ONE `INSERT … SELECT … FROM json_populate_recordset(NULL::table, $1) RETURNING *` with
+ *   the rows as one JSON parameter. It was the fastest INSERT … RETURNING (ahead of `unnest` arrays, of multi-row
+ *   VALUES chunked under 65,535 parameters, and of COPY into a temp table then INSERT … SELECT … RETURNING); the
+ *   table's own row type parses every value, so no SQL type is spelled per column, and one parameter per statement
+ *   means PostgreSQL's 65,535-parameter limit never applies. Rows that leave different columns to their defaults go
+ *   to different statements (a missing key would be NULL, not DEFAULT).
  */
 export async function insertRows<T extends ObjectLiteral>(
   manager: EntityManager,
@@ -51,26 +52,46 @@ export async function insertRows<T extends ObjectLiteral>(
 ): Promise<T[]> {
   if (rows.length === 0) return [];
   const started = performance.now();
-  const chunks = planChunks(shape, rows, options.chunkRows);
-  const results: T[] = new Array<T>(rows.length);
+  const path = await chooseInsertPath(manager, shape, rows, options.onConflict);
+  let statements: number;
+  let results: T[];
+  if (path.kind === 'copy') {
+    statements = 1;
+    results = await inTransaction(manager, log, (runner) => copyInsert<T>(runner, shape, path.plan));
+  } else {
+    const chunks = planChunks(shape, rows, options.chunkRows);
+    statements = chunks.length;
+    results = await insertJson<T>(manager, shape, chunks, options.onConflict, log, rows.length);
+  }
+  if (rows.length > 1) {
+    const how = path.kind === 'copy' ? { via: 'copy' } : { via: 'json', reason: path.reason };
+    log.debug('bulk insert', { entity: shape.name, rows: rows.length, statements, ...how, ms: Math.round(performance.now() - started) });
+  }
+  return results;
+}
+
+async function insertJson<T extends ObjectLiteral>(
+  manager: EntityManager,
+  shape: EntityShape,
+  chunks: readonly Chunk[],
+  onConflict: OnConflict | undefined,
+  log: Log,
+  count: number,
+): Promise<T[]> {
+  const results: T[] = new Array<T>(count);
   const store = (chunk: Chunk, result: StatementResult) => {
     if (result.rows.length !== chunk.indexes.length) {
       throw new Error(`INSERT returned ${result.rows.length} rows for ${chunk.indexes.length}; is a trigger filtering rows?`);
     }
-    result.rows.forEach((row, i) => {
-      results[chunk.indexes[i]!] = hydrate<T>(shape, row);
-    });
+    for (let i = 0; i < result.rows.length; i++) results[chunk.indexes[i]!] = hydrate<T>(shape, result.rows[i]!);
   };
-  const statement = (chunk: Chunk) => insertStatement(shape, chunk.columns, chunk.json, options.onConflict);
+  const statement = (chunk: Chunk) => insertStatement(shape, chunk.columns, chunk.json, onConflict);
   if (chunks.length === 1) {
     store(chunks[0]!, await runStatement(manager, statement(chunks[0]!)));
   } else {
     await inTransaction(manager, log, async (runner) => {
       for (const chunk of chunks) store(chunk, await execute(runner, statement(chunk)));
     });
-  }
-  if (rows.length > 1) {
-    log.debug('bulk insert', { entity: shape.name, rows: rows.length, statements: chunks.length, ms: Math.round(performance.now() - started) });
   }
   return results;
 }

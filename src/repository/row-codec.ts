@@ -59,7 +59,7 @@ function scalar(value: unknown): unknown {
  * A Date as node-postgres sends it (local time with its UTC offset), so a `timestamp` column stores the same
  * wall-clock time as through TypeORM and a `timestamptz` column the same instant.
  */
-function dateToPgString(date: Date): string {
+export function dateToPgString(date: Date): string {
   const pad = (n: number, width = 2) => String(n).padStart(width, '0');
   let offset = -date.getTimezoneOffset();
   let year = date.getFullYear();

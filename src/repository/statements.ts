@@ -99,3 +99,20 @@ function maintained(shape: EntityShape): string[] {
   if (shape.updateDate) assignments.push(`${shape.updateDate.sqlName} = CURRENT_TIMESTAMP`);
   return assignments;
 }
+
+/**
+ * The transaction's start time (what `now()` defaults write) and, with a sequence, `rows` keys reserved from it, as
+ * one comma-separated text: one round trip and one value to parse, whatever the number of rows.
+ */
+export function reserveStatement(sequence: string | undefined, rows: number): Statement {
+  if (sequence === undefined) return { sql: 'SELECT now() AS now', parameters: [] };
+  return {
+    sql: "SELECT now() AS now, string_agg(nextval($1::regclass)::text, ',') AS keys FROM generate_series(1, $2)",
+    parameters: [sequence, rows],
+  };
+}
+
+/** COPY … FROM STDIN in text format (tab-separated, `\N` for NULL) into the given columns. */
+export function copyStatement(shape: EntityShape, columns: readonly ColumnShape[]): string {
+  return `COPY ${shape.table} (${columns.map((c) => c.sqlName).join(', ')}) FROM STDIN`;
+}

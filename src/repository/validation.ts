@@ -1,13 +1,7 @@
-import {
-  getMetadataStorage,
-  validate,
-  validateSync,
-  ValidationError as ClassValidatorError,
-  ValidationTypes,
-  ValidatorOptions,
-} from 'class-validator';
+import type { ValidationError as ClassValidatorError } from 'class-validator';
 import { ValidationError, ValidationIssue } from '../errors/domain-errors';
 import { columnViolations } from './column-values';
+import { decoratorErrors } from './decorator-check';
 import type { ColumnShape, EntityShape } from './entity-shape';
 
 /** Validated values of one row, by entity property, in the caller's key order. */
@@ -43,7 +37,9 @@ export async function validateInserts(shape: EntityShape, rows: unknown): Promis
   if (!Array.isArray(rows)) {
     throw new ValidationError(`${shape.name} rows`, [{ property: 'rows', constraints: { isArray: 'rows must be an array of objects' } }]);
   }
-  const checked = await Promise.all(Array.from(rows as unknown[], (row) => checkRow(shape, row, 'insert')));
+  // Synchronous decorators (the usual case) give plain results: no promise per row.
+  const results = Array.from(rows as unknown[], (row) => checkRow(shape, row, 'insert'));
+  const checked = results.some((r) => r instanceof Promise) ? await Promise.all(results) : (results as Checked[]);
   throwIfInvalid(`${shape.name} rows`, checked.flatMap((c, i) => [...issueList(c, `[${i}].`)]));
   return checked.map((c) => c.values);
 }
@@ -100,13 +96,15 @@ export function validateConflictTarget(
   return { target, update };
 }
 
-async function checkRow(shape: EntityShape, input: unknown, mode: Mode): Promise<Checked> {
+function checkRow(shape: EntityShape, input: unknown, mode: Mode): Checked | Promise<Checked> {
   const checked: Checked = { values: new Map(), issues: new Map(), expectedVersion: undefined };
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     addIssue(checked, mode === 'insert' ? 'data' : 'patch', { isObject: `${mode === 'insert' ? 'data' : 'patch'} must be an object` });
     return checked;
   }
-  for (const [property, value] of Object.entries(input)) {
+  for (const property in input) {
+    if (!Object.hasOwn(input, property)) continue;
+    const value = (input as Record<string, unknown>)[property];
     if (value === undefined) continue;
     checkProperty(shape, checked, property, value, mode);
   }
@@ -117,8 +115,7 @@ async function checkRow(shape: EntityShape, input: unknown, mode: Mode): Promise
       }
     }
   }
-  await addDecoratorIssues(shape, checked, mode);
-  return checked;
+  return addDecoratorIssues(shape, checked, mode);
 }
 
 function checkProperty(shape: EntityShape, checked: Checked, property: string, value: unknown, mode: Mode): void {
@@ -162,18 +159,18 @@ function checkProperty(shape: EntityShape, checked: Checked, property: string, v
 }
 
 /** class-validator on an instance of the entity class holding only the validated values. */
-async function addDecoratorIssues(shape: EntityShape, checked: Checked, mode: Mode): Promise<void> {
+function addDecoratorIssues(shape: EntityShape, checked: Checked, mode: Mode): Checked | Promise<Checked> {
   const target = shape.metadata.target;
-  if (typeof target !== 'function') return;
+  if (typeof target !== 'function') return checked;
   const instance = Object.create(target.prototype as object) as Record<string, unknown>;
   // Relations given as objects were reduced to their key; their decorators (if any) are not about the key.
   for (const [property, value] of checked.values) if (shape.columns.get(property)?.reference === undefined) instance[property] = value;
-  const options: ValidatorOptions = {
-    skipMissingProperties: mode === 'update',
-    forbidUnknownValues: false,
-    validationError: { target: false, value: false },
-  };
-  const errors = validatesSynchronously(target) ? validateSync(instance, options) : await validate(instance, options);
+  const errors = decoratorErrors(target, instance, mode);
+  if (errors instanceof Promise) return errors.then((e) => addErrors(shape, checked, e));
+  return errors.length === 0 ? checked : addErrors(shape, checked, errors);
+}
+
+function addErrors(shape: EntityShape, checked: Checked, errors: readonly ClassValidatorError[]): Checked {
   const alreadyReported = new Set(checked.issues.keys());
   for (const [path, constraints] of flatten(errors, '')) {
     const top = path.split('.')[0]!;
@@ -184,27 +181,7 @@ async function addDecoratorIssues(shape: EntityShape, checked: Checked, mode: Mo
     const callerOwned = checked.values.has(top) || (column !== undefined && column.notInsertable === undefined);
     if (callerOwned) addIssue(checked, path, constraints);
   }
-}
-
-const synchronous = new WeakMap<object, boolean>();
-
-/**
- * Whether class-validator can check instances of `target` without promises: no async constraint, no promise or
- * nested validation. Bulk inserts then skip a promise per row; anything async still goes through `validate`.
- */
-function validatesSynchronously(target: object): boolean {
-  let sync = synchronous.get(target);
-  if (sync === undefined) {
-    const storage = getMetadataStorage();
-    sync = storage.getTargetValidationMetadatas(target as new () => unknown, '', true, false).every(
-      (m) =>
-        m.type !== ValidationTypes.PROMISE_VALIDATION &&
-        m.type !== ValidationTypes.NESTED_VALIDATION &&
-        (m.type !== ValidationTypes.CUSTOM_VALIDATION || storage.getTargetValidatorConstraints(m.constraintCls).every((c) => !c.async)),
-    );
-    synchronous.set(target, sync);
-  }
-  return sync;
+  return checked;
 }
 
 function* flatten(errors: readonly ClassValidatorError[], prefix: string): Generator<[string, Record<string, string>]> {
