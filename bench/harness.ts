@@ -23,7 +23,10 @@ export interface Measured {
   readonly medianMs: number;
   readonly p95Ms: number;
   readonly opsPerSecond: number;
-  /** median of this variant / median of the baseline (the first variant): below 1 is faster. */
+  /**
+   * This variant against the baseline (the first variant): the median over rounds of (this round's time / the
+   * baseline's time in the same round), so slow phases of the machine cancel out. Below 1 is faster.
+   */
   readonly ratio: number;
 }
 
@@ -61,11 +64,12 @@ export async function compare(
       if (round >= (options.warmupRounds ?? 1)) samples.get(variant.name)?.push(perOp);
     }
   }
-  const baseline = median(samples.get(variants[0]!.name) ?? []);
+  const baseline = samples.get(variants[0]!.name) ?? [];
   const rows = variants.map((v) => {
     const values = samples.get(v.name) ?? [];
     const med = median(values);
-    return { variant: v.name, medianMs: med, p95Ms: percentile(values, 0.95), opsPerSecond: 1000 / med, ratio: med / baseline };
+    const ratio = median(values.map((value, round) => value / baseline[round]!));
+    return { variant: v.name, medianMs: med, p95Ms: percentile(values, 0.95), opsPerSecond: 1000 / med, ratio };
   });
   return { title, description, baseline: variants[0]!.name, unit, rows };
 }

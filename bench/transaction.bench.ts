@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource } from 'typeorm';
 import {
   addTransactionalDataSource,
@@ -6,10 +7,12 @@ import {
   Transactional as TypeormTransactional,
 } from 'typeorm-transactional';
 import winston from 'winston';
-import { Database, Transactional, withTransaction } from '../src';
+import { createDataSource, Database, Transactional, withTransaction } from '../src';
+import { sshdUnavailable, startSshd } from '../test/helpers/sshd';
 import type { BenchSuite } from './context';
-import { compare } from './harness';
+import { BenchTable, compare } from './harness';
 
+const als = new AsyncLocalStorage<object>();
 const DEBIT = 'UPDATE accounts SET balance = balance - $2 WHERE id = $1';
 const CREDIT = 'UPDATE accounts SET balance = balance + $2 WHERE id = $1';
 
@@ -80,6 +83,19 @@ export const transactionSuite: BenchSuite = {
           },
           { name: 'bastion @Transactional()', op: () => bastion.transfer(...pair()) },
           {
+            // What AsyncLocalStorage itself costs on this Node.js: the same hand-written transaction inside a context.
+            name: 'hand-written, run inside an AsyncLocalStorage context',
+            op: () => {
+              const [from, to] = pair();
+              return als.run({}, () =>
+                plain.transaction(async (m) => {
+                  await m.query(DEBIT, [from, '1.00']);
+                  await m.query(CREDIT, [to, '1.00']);
+                }),
+              );
+            },
+          },
+          {
             name: 'bastion withTransaction()',
             op: () => {
               const [from, to] = pair();
@@ -114,7 +130,10 @@ export const transactionSuite: BenchSuite = {
         options,
         'transaction',
       );
-      return [readCommitted, serializable];
+      const tables = [readCommitted, serializable];
+      const bastioned = await throughBastion(url, options);
+      if (bastioned) tables.push(bastioned);
+      return tables;
     } finally {
       await db.close();
       await patched.destroy();
@@ -122,3 +141,66 @@ export const transactionSuite: BenchSuite = {
     }
   },
 };
+
+/**
+ * The same comparison where bastion is meant to run: both variants reach PostgreSQL through an SSH bastion (a real
+ * OpenSSH sshd on loopback). Skipped when sshd is not installed.
+ */
+async function throughBastion(url: string, options: { rounds: number; iterations: number }): Promise<BenchTable | undefined> {
+  if (sshdUnavailable()) return undefined;
+  const sshd = await startSshd();
+  const silent = winston.createLogger({ level: 'info', silent: true });
+  const env = (prefix: string) => ({
+    [`${prefix}DATABASE_URL`]: url,
+    [`${prefix}DB_POOL_MAX`]: '4',
+    [`${prefix}SSH_HOST`]: sshd.host,
+    [`${prefix}SSH_PORT`]: String(sshd.port),
+    [`${prefix}SSH_USER`]: sshd.user,
+    [`${prefix}SSH_PRIVATE_KEY_PATH`]: sshd.keyPath,
+    [`${prefix}SSH_HOST_KEY`]: sshd.hostKeyFingerprint,
+  });
+  const typeorm = await createDataSource({ name: 'plainssh', env: env('PLAINSSH_'), logger: silent, entities: [], migrations: [] }).initialize();
+  const db = await Database.connect({ name: 'viassh', env: env('VIASSH_'), logger: silent, entities: [], migrations: [] });
+  try {
+    class Transfers {
+      @Transactional({ connection: 'viassh' })
+      async transfer(from: number, to: number): Promise<void> {
+        await db.execute(DEBIT, [from, '1.00']);
+        await db.execute(CREDIT, [to, '1.00']);
+      }
+    }
+    const service = new Transfers();
+    let n = 0;
+    return await compare(
+      'Two-update transfer through an SSH bastion: @Transactional vs hand-written dataSource.transaction()',
+      'As the first table, but both variants reach PostgreSQL through bastion\'s SSH tunnel to a real OpenSSH sshd on ' +
+        'loopback (the setting bastion is for); the hand-written one uses TypeORM\'s own transaction() on a data source ' +
+        'made by createDataSource(), so both pay the same tunnel.',
+      [
+        {
+          name: 'hand-written dataSource.transaction() via the tunnel',
+          op: () => {
+            n++;
+            return typeorm.transaction(async (m) => {
+              await m.query(DEBIT, [(n % 100) + 1, '1.00']);
+              await m.query(CREDIT, [((n + 37) % 100) + 1, '1.00']);
+            });
+          },
+        },
+        {
+          name: 'bastion @Transactional() via the tunnel',
+          op: () => {
+            n++;
+            return service.transfer((n % 100) + 1, ((n + 37) % 100) + 1);
+          },
+        },
+      ],
+      options,
+      'transaction',
+    );
+  } finally {
+    await db.close();
+    await typeorm.destroy();
+    await sshd.stop();
+  }
+}

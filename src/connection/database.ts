@@ -219,16 +219,20 @@ export class Database {
 
   async #run(sql: string, params: readonly unknown[], options: QueryOptions): Promise<RawResult> {
     assertStatement(sql, params);
-    const exec = async (): Promise<RawResult> => {
-      const transaction = ambientTransaction(this.name);
-      if (transaction) return transaction.queryRunner.query(sql, [...params], true) as Promise<RawResult>;
-      return this.#withPooledRunner((runner) => runner.query(sql, [...params], true) as Promise<RawResult>);
-    };
     try {
-      return options.worker === undefined ? await exec() : await runAsWorker(options.worker, exec);
+      if (options.worker === undefined) return await this.#send(sql, params);
+      return await runAsWorker(options.worker, () => this.#send(sql, params));
     } catch (error) {
       throw this.#map(error);
     }
+  }
+
+  /** On the ambient transaction's connection, else on a pooled one. pg only reads the parameter array. */
+  #send(sql: string, params: readonly unknown[]): Promise<RawResult> {
+    const values = params as unknown[];
+    const transaction = ambientTransaction(this.name);
+    if (transaction) return transaction.queryRunner.query(sql, values, true) as Promise<RawResult>;
+    return this.#withPooledRunner((runner) => runner.query(sql, values, true) as Promise<RawResult>);
   }
 
   /** One pooled connection for `fn`; released afterwards, or discarded if the connection broke. */
@@ -286,6 +290,7 @@ export function describeTarget(config: DatabaseConfig): string {
 }
 
 function assertStatement(sql: unknown, params: unknown): void {
+  if (typeof sql === 'string' && /\S/.test(sql) && Array.isArray(params)) return;
   const issues = [];
   if (typeof sql !== 'string' || sql.trim() === '') {
     issues.push({ property: 'sql', constraints: { isNotEmpty: 'sql must be a non-empty string' } });

@@ -33,6 +33,7 @@ export interface AmbientContext {
 }
 
 const storage = new AsyncLocalStorage<AmbientContext>();
+const runnerTransactions = new WeakMap<QueryRunner, number>();
 const EMPTY: AmbientContext = Object.freeze({ transactions: Object.freeze({}) });
 
 /** The context of the current async flow (an empty one outside any scope). */
@@ -72,4 +73,15 @@ export function runAsWorker<R>(worker: string, fn: () => R): R {
   const current = currentContext();
   if (current.worker === worker) return fn();
   return storage.run(Object.freeze({ ...current, worker }), fn);
+}
+
+/** Records which transaction a connection (QueryRunner) is serving, so its log lines name it. */
+export function bindRunner(runner: QueryRunner, transactionId: number | undefined): void {
+  if (transactionId === undefined) runnerTransactions.delete(runner);
+  else runnerTransactions.set(runner, transactionId);
+}
+
+/** The id of the transaction a QueryRunner is serving, if any: what the query log prints as `tx`. */
+export function transactionIdOf(runner: QueryRunner | undefined): number | undefined {
+  return runner ? runnerTransactions.get(runner) : undefined;
 }

@@ -58,6 +58,9 @@ export type LogFields = Record<string, unknown>;
  * password, passphrase or key reaches a transport, whichever winston logger the user plugged in.
  */
 export class Log {
+  private readonly cache = new Map<string, boolean>();
+  private cachedFor: string | undefined;
+
   constructor(
     readonly winston: winston.Logger,
     private readonly fields: LogFields = {},
@@ -68,9 +71,20 @@ export class Log {
     return new Log(this.winston, { ...this.fields, ...fields });
   }
 
-  /** Cheap check before building an expensive line (e.g. a query line at debug). */
+  /**
+   * Cheap check before building an expensive line (e.g. a query line at debug). winston's own check walks its
+   * transports on every call (several µs, on every query); the answer only changes with the logger's level, so it
+   * is kept per level until that changes.
+   */
   enabled(level: LogLevel): boolean {
-    return this.winston.isLevelEnabled(level);
+    const current = this.winston.level;
+    if (current !== this.cachedFor) {
+      this.cachedFor = current;
+      this.cache.clear();
+    }
+    let answer = this.cache.get(level);
+    if (answer === undefined) this.cache.set(level, (answer = this.winston.isLevelEnabled(level)));
+    return answer;
   }
 
   error(message: string, fields?: LogFields): void {
@@ -90,7 +104,7 @@ export class Log {
   }
 
   write(level: LogLevel, message: string, fields?: LogFields): void {
-    if (!this.winston.isLevelEnabled(level)) return;
+    if (!this.enabled(level)) return;
     const meta = redactValue({ ...this.fields, ...fields }) as LogFields;
     this.winston.log(level, redactText(message), meta);
   }

@@ -1,5 +1,5 @@
 import type { AfterQueryEvent, EntitySubscriberInterface } from 'typeorm';
-import { currentContext } from '../context/transaction-context';
+import { currentContext, transactionIdOf } from '../context/transaction-context';
 import type { Log, LogFields } from './logger';
 
 /** What the query log needs to know about its database. */
@@ -47,13 +47,13 @@ export class QueryLogSubscriber implements EntitySubscriberInterface {
 
 function queryFields(event: AfterQueryEvent, options: QueryLogOptions): LogFields {
   const context = currentContext();
-  const transaction = context.transactions[options.connectionName];
+  const tx = transactionIdOf(event.queryRunner);
   const pid = (event.queryRunner as { databaseConnection?: { processID?: number } } | undefined)?.databaseConnection
     ?.processID;
   const fields: LogFields = {};
   if (options.connectionName !== 'default') fields.db = options.connectionName;
   if (context.worker !== undefined) fields.worker = context.worker;
-  if (transaction !== undefined && transaction.queryRunner === event.queryRunner) fields.tx = transaction.id;
+  if (tx !== undefined) fields.tx = tx;
   if (pid !== undefined) fields.pid = pid;
   fields.sql = event.query.length > MAX_SQL_LENGTH ? `${event.query.slice(0, MAX_SQL_LENGTH)}…` : event.query;
   const params = event.parameters;

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { cancelActiveQuery } from '../connection/cancel';
 import { acquireRunner, Database, mapDatabaseError } from '../connection/database';
 import { releaseRunner } from '../connection/release';
-import { contextWithTransaction, runInContext } from '../context/transaction-context';
+import { bindRunner, contextWithTransaction, runInContext } from '../context/transaction-context';
 import { CommitUnknownError, ConnectionError } from '../errors/connection-errors';
 import { QueryTimeoutError } from '../errors/query-errors';
 import { RollbackOnlyError, UnawaitedWorkError } from '../errors/transaction-errors';
@@ -35,6 +35,7 @@ export async function settle<R>(db: Database, work: () => Promise<R>): Promise<O
  * REQUIRES_NEW), re-running it on serialization failure or deadlock up to `options.retries` times.
  */
 export function runInNewTransaction<R>(db: Database, options: ResolvedTransactionOptions, work: TransactionWork<R>): Promise<R> {
+  if (options.retries === 0) return runOnce(db, options, work, 1);
   return retrying(db.log, options.retries, (attempt) => runOnce(db, options, work, attempt), () => countRetry(db));
 }
 
@@ -44,22 +45,23 @@ async function runOnce<R>(db: Database, options: ResolvedTransactionOptions, wor
   const tx = new PhysicalTransaction(runner, db.name, options.isolation, options.readOnly);
   const scope = new TransactionScope(tx, 1, undefined);
   const unguard = guard(db.dataSource, tx);
-  // One context for BEGIN, the work and COMMIT/ROLLBACK, so every statement's log line carries the transaction id.
-  const { outcome, committed, broken } = await runInContext(contextWithTransaction(db.name, scope), () =>
-    runLifecycle(db, tx, scope, options, work),
-  );
+  bindRunner(runner, tx.id);
+  const { outcome, committed, broken } = await runLifecycle(db, tx, scope, options, work);
   tx.phase = 'ended';
   scope.end();
   unguard();
+  bindRunner(runner, undefined);
   await releaseRunner(runner, broken);
   countTransaction(db, committed);
-  db.log.debug(committed ? 'transaction committed' : 'transaction rolled back', {
-    tx: tx.id,
-    ms: Math.round((performance.now() - started) * 100) / 100,
-    isolation: tx.isolation,
-    ...(tx.readOnly ? { readOnly: true } : {}),
-    ...(attempt > 1 ? { attempt } : {}),
-  });
+  if (db.log.enabled('debug')) {
+    db.log.debug(committed ? 'transaction committed' : 'transaction rolled back', {
+      tx: tx.id,
+      ms: Math.round((performance.now() - started) * 100) / 100,
+      isolation: tx.isolation,
+      ...(tx.readOnly ? { readOnly: true } : {}),
+      ...(attempt > 1 ? { attempt } : {}),
+    });
+  }
   const hooks = committed ? scope.commitHooks : scope.rollbackHooks;
   if (hooks.length > 0) {
     await runInContext(contextWithTransaction(db.name, undefined), () =>
@@ -89,7 +91,9 @@ async function runLifecycle<R>(
   const began = await settle(db, () => begin(tx));
   if (!began.ok) return { outcome: began, committed: false, broken: began.error };
   const stopTimer = options.timeoutMs === undefined ? undefined : armTimeout(db, tx, options.timeoutMs);
-  let outcome = await settle(db, () => work(scope.manager));
+  // Only the work runs in the transaction's context: BEGIN and COMMIT need none (their log lines find the
+  // transaction through the connection), and every promise made inside a context costs AsyncLocalStorage time.
+  let outcome = await settle(db, () => runInContext(contextWithTransaction(db.name, scope), () => work(scope.manager)));
   stopTimer?.();
   tx.phase = 'finishing';
   outcome = vetoCommit(outcome, tx, scope, options);

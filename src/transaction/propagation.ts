@@ -94,7 +94,7 @@ async function nested<R>(db: Database, parent: TransactionScope, options: Resolv
   const name = tx.nextSavepoint();
   const scope = new TransactionScope(tx, parent.depth + 1, parent);
   const context = contextWithTransaction(db.name, scope);
-  const opened = await settle(db, () => runInContext(context, () => savepoint(tx, name, scope.depth)));
+  const opened = await settle(db, () => savepoint(tx, name, scope.depth));
   if (!opened.ok) {
     parent.markRollbackOnly(opened.error);
     throw opened.error;
@@ -111,7 +111,7 @@ async function nested<R>(db: Database, parent: TransactionScope, options: Resolv
     };
   }
   if (outcome.ok) {
-    const released = await settle(db, () => runInContext(context, () => releaseSavepoint(tx, name, parent.depth)));
+    const released = await settle(db, () => releaseSavepoint(tx, name, parent.depth));
     scope.end();
     if (!released.ok) {
       parent.markRollbackOnly(released.error);
@@ -121,7 +121,7 @@ async function nested<R>(db: Database, parent: TransactionScope, options: Resolv
     parent.rollbackHooks.push(...scope.rollbackHooks);
     return outcome.value;
   }
-  const rolledBack = await settle(db, () => runInContext(context, () => rollbackToSavepoint(tx, name, parent.depth)));
+  const rolledBack = await settle(db, () => rollbackToSavepoint(tx, name, parent.depth));
   scope.end();
   if (!rolledBack.ok) {
     // The savepoint could not be restored: the outer transaction is in an unknown state and must not commit.
