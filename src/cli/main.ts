@@ -131,7 +131,7 @@ async function withDataSource(logger: winston.Logger, fn: (ds: BastionDataSource
 }
 
 /** Log lines about failures the CLI reports itself, in its one-paragraph error; shown only with --verbose. */
-const REPORTED_BY_THE_CLI = new Set(['query failed', 'slow query', 'connect failed']);
+const REPORTED_BY_THE_CLI = new Set(['query failed', 'slow query', 'connect failed', 'ssh tunnel failed to open']);
 
 /** Warnings (e.g. an unverified SSH host key) go to stderr; with --verbose, everything down to each query. */
 function cliLogger(verbose: boolean): winston.Logger {
