@@ -39,6 +39,7 @@ describe('CLI output', () => {
     const done = out.progress('applying CreateGadgets');
     done('✔ CreateGadgets 12 ms');
     expect(out.interactive).toBe(true);
+    // eslint-disable-next-line no-control-regex -- the ANSI escapes are what this test checks
     expect(text()).toMatch(/^\r\u001b\[33m⠋\u001b\[0m applying CreateGadgets \u001b\[2m0\.0s\u001b\[0m\u001b\[K\r\u001b\[K✔ CreateGadgets 12 ms\n$/);
   });
 
