@@ -9,6 +9,7 @@ import { Database } from '../src';
 import { Sshd, sshdUnavailable, startSshd } from '../test/helpers/sshd';
 import type { BenchSuite } from './context';
 import { BenchTable, compare, Variant } from './harness';
+import { freePort } from '../test/helpers/ports';
 
 /**
  * The database through an SSH bastion (a real OpenSSH sshd on loopback, so the bastion's crypto runs in its own
@@ -206,14 +207,3 @@ async function startOpenSshForward(sshd: Sshd, dbHost: string, dbPort: number): 
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -14,7 +14,7 @@ import {
   ResolvedDatabaseOptions,
 } from './data-source';
 import { HealthReport, pgPool, poolSnapshot } from './health';
-import { releaseRunner } from './release';
+import { usingRunner } from './release';
 
 /** Per-call options of the raw query methods. */
 export interface QueryOptions {
@@ -237,16 +237,7 @@ export class Database {
 
   /** One pooled connection for `fn`; released afterwards, or discarded if the connection broke. */
   async #withPooledRunner<R>(fn: (runner: QueryRunner) => Promise<R>): Promise<R> {
-    const runner = await acquireRunner(this);
-    let failure: unknown;
-    try {
-      return await fn(runner);
-    } catch (error) {
-      failure = error;
-      throw error;
-    } finally {
-      await releaseRunner(runner, failure);
-    }
+    return usingRunner(await acquireRunner(this), fn);
   }
 
   /** Opens DB_POOL_MIN connections up front, as HikariCP's minimumIdle does; pg-pool then keeps them. */

@@ -14,3 +14,16 @@ export async function releaseRunner(runner: QueryRunner, error?: unknown): Promi
   }
   await runner.release();
 }
+
+/** Runs `fn` with `runner`, then releases it, or discards its connection when `fn` failed because it broke. */
+export async function usingRunner<R>(runner: QueryRunner, fn: (runner: QueryRunner) => Promise<R>): Promise<R> {
+  let failure: unknown;
+  try {
+    return await fn(runner);
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    await releaseRunner(runner, failure);
+  }
+}

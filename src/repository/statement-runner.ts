@@ -1,5 +1,5 @@
 import type { EntityManager, QueryRunner } from 'typeorm';
-import { releaseRunner } from '../connection/release';
+import { usingRunner } from '../connection/release';
 import type { Log } from '../logging/logger';
 import type { Statement } from './statements';
 
@@ -46,16 +46,7 @@ export function inTransaction<R>(manager: EntityManager, log: Log, work: (runner
 }
 
 /** `work` with the manager's own connection, or with a pooled one that is always released (discarded if broken). */
-async function withRunner<R>(manager: EntityManager, work: (runner: QueryRunner) => Promise<R>): Promise<R> {
+function withRunner<R>(manager: EntityManager, work: (runner: QueryRunner) => Promise<R>): Promise<R> {
   if (manager.queryRunner) return work(manager.queryRunner);
-  const runner = manager.connection.createQueryRunner();
-  let failure: unknown;
-  try {
-    return await work(runner);
-  } catch (error) {
-    failure = error;
-    throw error;
-  } finally {
-    await releaseRunner(runner, failure);
-  }
+  return usingRunner(manager.connection.createQueryRunner(), work);
 }
