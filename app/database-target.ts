@@ -1,5 +1,4 @@
-import { EmbeddedPostgres, startEmbeddedPostgres } from '../src';
-import { loadDotEnv } from '../src/config/dotenv';
+import { EmbeddedPostgres, loadDotEnv, startEmbeddedPostgres } from '../src';
 
 /** Where the demo's database is, and why: the configured one, or an embedded one it booted. */
 export interface DemoDatabase {

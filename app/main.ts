@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Database } from '../src';
 import { demoDatabase } from './database-target';
-import { startDemoBastion } from './demo-bastion';
+import { DemoBastion, startDemoBastion } from './demo-bastion';
 import { LEDGER_ENTITIES, LEDGER_MIGRATIONS } from './ledger';
 import { runLedgerDemo } from './ledger-demo';
 import { renderReport } from './report';
@@ -14,9 +14,10 @@ import { renderReport } from './report';
  */
 async function main(): Promise<number> {
   const target = await demoDatabase();
-  const bastion = process.argv.includes('--via-ssh') ? await startDemoBastion(target.env) : undefined;
+  let bastion: DemoBastion | undefined;
   let database: Database | undefined;
   try {
+    if (process.argv.includes('--via-ssh')) bastion = await startDemoBastion(target.env);
     database = await Database.connect({ env: bastion?.env ?? target.env, entities: LEDGER_ENTITIES, migrations: LEDGER_MIGRATIONS });
     database.log.info(target.reason);
     const report = await runLedgerDemo(database, { customers: 10, transfers: 400, workers: 8 });

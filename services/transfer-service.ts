@@ -2,7 +2,7 @@ import { Account, Currency } from '../entities/account';
 import { Transfer } from '../entities/transfer';
 import { AccountRepository } from '../repositories/account-repository';
 import { TransferRepository } from '../repositories/transfer-repository';
-import { DeadlockError, NotFoundError, SerializationFailureError, Transactional, ValidationError } from '../src';
+import { DeadlockError, NotFoundError, runOnRollback, SerializationFailureError, Transactional, ValidationError } from '../src';
 import { AuditService } from './audit-service';
 import { InsufficientFundsError } from './errors';
 import { assertAmount, toCents } from './money';
@@ -29,7 +29,7 @@ export class TransferService {
   /**
    * Debits, credits, records the Transfer and its AuditEvent atomically, at SERIALIZABLE, re-run on a
    * serialization failure or deadlock. Insufficient funds, an unknown account or a bad amount throw a typed error
-   * and write nothing of the transfer; the failed attempt still leaves an audit event (REQUIRES_NEW).
+   * and write nothing of the transfer; the failed attempt still leaves an audit event (REQUIRES_NEW, after the rollback).
    */
   @Transactional({ isolation: 'SERIALIZABLE', retries: 10 })
   async transfer(request: TransferRequest): Promise<Transfer> {
@@ -37,12 +37,16 @@ export class TransferService {
       return await this.move(request);
     } catch (error) {
       if (!(error instanceof SerializationFailureError || error instanceof DeadlockError)) {
-        await this.audit.recordFailure(request.actor ?? 'system', 'transfer.failed', {
-          from: request.from,
-          to: request.to,
-          amount: request.amount,
-          reason: error instanceof Error ? error.name : 'unknown',
-        });
+        // Once the transaction has rolled back and its connection is free, the attempt is audited in a transaction
+        // of its own (REQUIRES_NEW); a failing audit write is logged by the hook runner and never hides this error.
+        runOnRollback(() =>
+          this.audit.recordFailure(request.actor ?? 'system', 'transfer.failed', {
+            from: request.from,
+            to: request.to,
+            amount: request.amount,
+            reason: error instanceof Error ? error.name : 'unknown',
+          }),
+        );
       }
       throw error;
     }

@@ -31,6 +31,7 @@ export type { IsolationLevel } from './context/transaction-context';
 
 // config
 export { loadConfig, describeSettings } from './config/load-config';
+export { loadDotEnv } from './config/dotenv';
 export type { DatabaseConfig, DatabaseConfigOverrides, LoadConfigOptions } from './config/load-config';
 export {
   DatabaseSettings,

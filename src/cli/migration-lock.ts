@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { QueryRunner } from 'typeorm';
+import type { Output } from './output';
 
 /** A session-level advisory lock that serializes migration runners of one database (and migrations table). */
 export interface MigrationLock {
@@ -33,4 +34,20 @@ export function migrationLock(runner: QueryRunner, migrationsTable: string): Mig
       await runner.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
     },
   };
+}
+
+/**
+ * Runs `work` and then releases `lock`. A failure to release never replaces the work's own error: it is reported,
+ * and the lock goes away anyway when the CLI's connection closes.
+ */
+export async function withLockHeld<R>(lock: MigrationLock, out: Output, work: () => Promise<R>): Promise<R> {
+  let result: R;
+  try {
+    result = await work();
+  } catch (error) {
+    await lock.release().catch((releaseError: unknown) => out.warn(`Could not release the migration lock: ${String(releaseError)}`));
+    throw error;
+  }
+  await lock.release();
+  return result;
 }

@@ -62,6 +62,7 @@ export function parseDatabaseUrl(text: string): ParsedDatabaseUrl {
 /** `postgres://app:s3cret@db/x` → `postgres://app:***@db/x`; also masks `password=…` pairs. Safe on any text. */
 export function maskUrlPassword(text: string): string {
   return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)[^@\s]*@/gi, '$1***@')
+    // Up to the last @ of the authority: a password may itself contain @.
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)[^\s/?#]*@/gi, '$1***@')
     .replace(/(password\s*=\s*)('[^']*'|"[^"]*"|[^\s&;]+)/gi, '$1***');
 }

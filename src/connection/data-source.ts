@@ -35,6 +35,8 @@ export interface DatabaseOptions {
   readonly logger?: winston.Logger;
 }
 
+const DATABASE_OPTION_KEYS = ['name', 'env', 'config', 'entities', 'migrations', 'logger'];
+
 /** Everything a data source is built from, resolved once. */
 export interface ResolvedDatabaseOptions {
   readonly name: string;
@@ -143,6 +145,15 @@ function socketsClosed(pool: Pool | undefined): Promise<void> {
 
 /** Reads config and builds the parts of a database handle; throws ConfigError before anything is opened. */
 export function resolveDatabaseOptions(options: DatabaseOptions = {}): ResolvedDatabaseOptions {
+  const unknown = Object.keys(options).filter((key) => !DATABASE_OPTION_KEYS.includes(key));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      unknown.map((key) => ({
+        variable: key,
+        message: `is not an option of Database.connect()/createDataSource(); expected one of ${DATABASE_OPTION_KEYS.join(', ')}`,
+      })),
+    );
+  }
   const name = options.name ?? 'default';
   if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
     throw new ConfigError([

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -68,10 +68,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
 
   let server: ServerProcess | undefined;
   let port = 0;
+  // Only a directory this call made (or one bastion made before) is ever deleted.
+  let ours = false;
   try {
     const located = locateBinaries();
     const binaries = runAs ? reachableCopy(located, runAs) : located;
     const marker = prepareDataDir(dataDir);
+    ours = true;
     if (!existsSync(join(dataDir, 'PG_VERSION'))) {
       await initdb(binaries, dataDir, marker.password, runAs, remember);
       writeFileSync(join(dataDir, MARKER_FILE), JSON.stringify(marker), { mode: 0o600 });
@@ -103,7 +106,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     };
   } catch (error) {
     await server?.stop().catch(() => undefined);
-    if (!persistent) rmSync(dataDir, { recursive: true, force: true });
+    if (!persistent && ours) rmSync(dataDir, { recursive: true, force: true });
     if (error instanceof EmbeddedPostgresError) throw error;
     throw new EmbeddedPostgresError(`${failureMessage(dataDir, output)}\n  Cause: ${String(error)}`, { cause: error });
   }
@@ -134,8 +137,13 @@ function prepareDataDir(dataDir: string): Marker {
         'delete the directory, or configure DATABASE_URL to use that server.',
     );
   }
-  // A half-made directory from an interrupted first run: initdb needs it empty.
-  if (existsSync(dataDir)) rmSync(dataDir, { recursive: true, force: true });
+  // initdb needs an empty directory; anything else there is not ours to delete.
+  if (existsSync(dataDir) && readdirSync(dataDir).length > 0) {
+    throw new EmbeddedPostgresError(
+      `${dataDir} is not empty and holds no PostgreSQL cluster: choose another data directory, or delete it ` +
+        '(an interrupted first start can leave it like this).',
+    );
+  }
   mkdirSync(dirname(dataDir), { recursive: true });
   const marker = { password: randomBytes(18).toString('base64url') };
   registerSecret(marker.password);

@@ -250,6 +250,8 @@ export class SshTunnel implements Transport {
         client.connect(config);
       } catch (error) {
         fail(new TunnelError(`Cannot start the SSH connection to ${this.#bastion}: ${errorMessage(error)}`, { cause: error }));
+        // The client never started, so no 'close' will come to say so: nothing of this attempt is left to wait for.
+        markClosed();
       }
     });
   }

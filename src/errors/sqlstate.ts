@@ -103,6 +103,10 @@ export function toBastionError(error: unknown, context: ErrorContext = {}): unkn
       { cause: driverError },
     );
   }
+  if (driverError !== error) {
+    // A TypeORM QueryFailedError around something else: keep the driver's error, drop the parameters it carries.
+    return new QueryError(driverError.message, code, { cause: driverError });
+  }
   return error;
 }
 
@@ -121,7 +125,17 @@ function isSqlState(code: string): boolean {
   return /^[0-9A-Z]{5}$/.test(code);
 }
 
+/**
+ * The driver's message, minus the values it echoes: data exceptions (SQLSTATE class 22) quote the offending input
+ * ("invalid input syntax for type integer: \"…\""), which is a query parameter and may be anything, a secret
+ * included. Identifiers and type names elsewhere stay.
+ */
+export function withoutEchoedValues(code: string | undefined, message: string): string {
+  return code?.startsWith('22') ? message.replace(/"(?:[^"]|"")*"/g, '(value withheld)') : message;
+}
+
 function fromSqlState(code: string, fields: DriverErrorFields, cause: Error): QueryError {
+  fields = { ...fields, message: withoutEchoedValues(code, fields.message) };
   const info = constraintInfo(fields);
   const where = describeConstraint(info);
   const options = { cause };

@@ -46,8 +46,9 @@ function prettyLine(info: winston.Logform.TransformableInfo): string {
 
 function formatValue(value: unknown): string {
   if (typeof value === 'string') return /^[\w.:/@+-]+$/.test(value) ? value : JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
-  return JSON.stringify(value);
+  if (typeof value !== 'object' || value === null) return String(value);
+  // Parameters may hold bigints, which JSON.stringify refuses.
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
 /** Fields a log line may carry; values are redacted before they reach winston. */

@@ -1,5 +1,6 @@
 import type { AfterQueryEvent, EntitySubscriberInterface } from 'typeorm';
 import { currentContext, transactionIdOf } from '../context/transaction-context';
+import { withoutEchoedValues } from '../errors/sqlstate';
 import type { Log, LogFields } from './logger';
 
 /** What the query log needs to know about its database. */
@@ -27,6 +28,19 @@ export class QueryLogSubscriber implements EntitySubscriberInterface {
   ) {}
 
   afterQuery(event: AfterQueryEvent): void {
+    // TypeORM calls this inside the query's own try block: a failing log line must never fail the query.
+    try {
+      this.#write(event);
+    } catch (error) {
+      try {
+        this.log.warn('query log line failed', { error: error instanceof Error ? error.message : String(error) });
+      } catch {
+        // Nothing left to report with: the query itself succeeded or failed on its own.
+      }
+    }
+  }
+
+  #write(event: AfterQueryEvent): void {
     const { log, options } = this;
     const slow = options.slowQueryMs > 0 && (event.executionTime ?? 0) >= options.slowQueryMs;
     const error = event.success ? undefined : (event.error as { code?: unknown; message?: unknown } | undefined);
@@ -36,7 +50,8 @@ export class QueryLogSubscriber implements EntitySubscriberInterface {
     if (!log.enabled(level)) return;
     const fields: LogFields = { ms: event.executionTime, ...queryFields(event, options) };
     if (!event.success) {
-      log.write(level, 'query failed', { ...fields, code: error?.code, error: String(error?.message ?? error) });
+      const code = typeof error?.code === 'string' ? error.code : undefined;
+      log.write(level, 'query failed', { ...fields, code, error: withoutEchoedValues(code, String(error?.message ?? error)) });
     } else if (slow) {
       log.warn('slow query', { ...fields, rows: rowCount(event.rawResults), thresholdMs: options.slowQueryMs });
     } else {

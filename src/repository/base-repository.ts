@@ -1,6 +1,6 @@
 import type { EntityManager, EntityTarget, FindOptionsOrder, FindOptionsWhere, ObjectLiteral, Repository } from 'typeorm';
 import { currentManager } from '../connection/current-manager';
-import { Database } from '../connection/database';
+import { Database, mapDatabaseError } from '../connection/database';
 import { BastionError } from '../errors/bastion-error';
 import { ConfigError, ConfigProblem } from '../errors/config-error';
 import { NotFoundError, OptimisticLockError } from '../errors/domain-errors';
@@ -62,9 +62,6 @@ const OPTION_KEYS = new Set(['database', 'defaultLimit', 'maxLimit', 'chunkSize'
  * subscribers' insert/update events (use database defaults, or set values before calling).
  */
 export abstract class BaseRepository<T extends ObjectLiteral> {
-  /** Opt-in read cache for this repository (the caching issue); declared here, not used yet. */
-  protected readonly cache?: { ttlMs: number };
-
   readonly #entity: EntityTarget<T>;
   readonly #database: string;
   readonly #limits: PageLimits;
@@ -283,7 +280,7 @@ export abstract class BaseRepository<T extends ObjectLiteral> {
     } catch {
       return toBastionError(error);
     }
-    return toBastionError(error, { pool: db.poolSnapshot(), connectionTimeoutMs: db.config.pool.connectionTimeoutMs });
+    return mapDatabaseError(db, error);
   }
 }
 

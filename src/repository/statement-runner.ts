@@ -1,5 +1,7 @@
 import type { EntityManager, QueryRunner } from 'typeorm';
-import { usingRunner } from '../connection/release';
+import { isConnectionFailure, usingRunner } from '../connection/release';
+import { CommitUnknownError } from '../errors/connection-errors';
+import { toBastionError } from '../errors/sqlstate';
 import type { Log } from '../logging/logger';
 import type { Statement } from './statements';
 
@@ -30,10 +32,9 @@ export function inTransaction<R>(manager: EntityManager, log: Log, work: (runner
   if (joined?.isTransactionActive) return work(joined);
   return withRunner(manager, async (runner) => {
     await runner.startTransaction();
+    let result: R;
     try {
-      const result = await work(runner);
-      await runner.commitTransaction();
-      return result;
+      result = await work(runner);
     } catch (error) {
       if (runner.isTransactionActive) {
         await runner.rollbackTransaction().catch((rollbackError: unknown) => {
@@ -42,6 +43,14 @@ export function inTransaction<R>(manager: EntityManager, log: Log, work: (runner
       }
       throw error;
     }
+    try {
+      await runner.commitTransaction();
+    } catch (error) {
+      // The answer to COMMIT never came: it may or may not have taken effect.
+      if (isConnectionFailure(error)) throw new CommitUnknownError({ cause: toBastionError(error) });
+      throw error;
+    }
+    return result;
   });
 }
 

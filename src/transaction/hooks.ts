@@ -1,11 +1,10 @@
-import { currentContext } from '../context/transaction-context';
 import { TransactionRequiredError } from '../errors/transaction-errors';
 import type { Log } from '../logging/logger';
-import { TransactionHook, TransactionScope } from './transaction-scope';
+import { currentScope, TransactionHook, TransactionScope } from './transaction-scope';
 
 function activeScope(connection: string, what: string): TransactionScope {
-  const scope = currentContext().transactions[connection];
-  if (!(scope instanceof TransactionScope) || !scope.active) {
+  const scope = currentScope(connection);
+  if (!scope) {
     throw new TransactionRequiredError(
       `${what}() needs an active transaction${connection === 'default' ? '' : ` on '${connection}'`}: call it inside ` +
         '@Transactional() or withTransaction().',

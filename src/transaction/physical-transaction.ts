@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { EntityManager } from 'typeorm';
-import { cancelActiveQuery } from '../connection/cancel';
+import { cancelBackendQuery } from '../connection/cancel';
 import { acquireRunner, Database, mapDatabaseError } from '../connection/database';
 import { releaseRunner } from '../connection/release';
 import { bindRunner, contextWithTransaction, runInContext } from '../context/transaction-context';
@@ -9,7 +9,7 @@ import { QueryTimeoutError } from '../errors/query-errors';
 import { RollbackOnlyError, UnawaitedWorkError } from '../errors/transaction-errors';
 import { runHooks } from './hooks';
 import type { ResolvedTransactionOptions } from './options';
-import { guard } from './query-guard';
+import { guard } from './connection-guard';
 import { retrying } from './retry';
 import { countRetry, countTransaction } from './stats';
 import { begin, commit, rollback } from './statements';
@@ -51,7 +51,8 @@ async function runOnce<R>(db: Database, options: ResolvedTransactionOptions, wor
   scope.end();
   unguard();
   bindRunner(runner, undefined);
-  await releaseRunner(runner, broken);
+  // After a timeout the cancel request may still be on its way: never let it hit the next borrower's statement.
+  await releaseRunner(runner, broken !== undefined || tx.timedOut);
   countTransaction(db, committed);
   if (db.log.enabled('debug')) {
     db.log.debug(committed ? 'transaction committed' : 'transaction rolled back', {
@@ -178,7 +179,7 @@ function armTimeout(db: Database, tx: PhysicalTransaction, timeoutMs: number): (
     tx.timedOut = true;
     db.log.warn('transaction timed out; cancelling its statement', { tx: tx.id, timeoutMs });
     tx.runner.connect().then(
-      (client: unknown) => cancelActiveQuery(db.dataSource, client),
+      (client: unknown) => cancelBackendQuery(db.dataSource, client),
       () => undefined,
     );
   }, timeoutMs);

@@ -1,5 +1,5 @@
 import { Database, mapDatabaseError } from '../connection/database';
-import { contextWithTransaction, currentContext, runInContext } from '../context/transaction-context';
+import { contextWithTransaction, runInContext } from '../context/transaction-context';
 import {
   IncompatibleTransactionError,
   RollbackOnlyError,
@@ -10,15 +10,14 @@ import { runHooks } from './hooks';
 import { isolationRank, ResolvedTransactionOptions } from './options';
 import { runInNewTransaction, settle, TransactionWork } from './physical-transaction';
 import { releaseSavepoint, rollbackToSavepoint, savepoint } from './statements';
-import { TransactionScope } from './transaction-scope';
+import { currentScope, TransactionScope } from './transaction-scope';
 
 /**
  * The one place where propagation decides what happens: join the active transaction, start a new one, open a
  * savepoint, or run without one. `current` is the flow's active scope for this database, if any.
  */
 export function executeWithPropagation<R>(db: Database, options: ResolvedTransactionOptions, work: TransactionWork<R>): Promise<R> {
-  const found = currentContext().transactions[db.name];
-  const current = found instanceof TransactionScope && found.active ? found : undefined;
+  const current = currentScope(db.name);
   switch (options.propagation) {
     case 'REQUIRED':
       return current ? join(db, current, options, work) : runInNewTransaction(db, options, work);
@@ -27,7 +26,7 @@ export function executeWithPropagation<R>(db: Database, options: ResolvedTransac
       // it resumes when `work` settles, because the caller's own context never changed.
       return runInNewTransaction(db, options, work);
     case 'NESTED':
-      return current ? nested(db, current, options, work) : runInNewTransaction(db, options, work);
+      return current ? current.inTurn(() => nested(db, current, options, work)) : runInNewTransaction(db, options, work);
     case 'MANDATORY':
       if (!current) {
         return Promise.reject(

@@ -1,15 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { jitteredBackoffMs } from '../connection/backoff';
 import { QueryError } from '../errors/bastion-error';
 import type { Log } from '../logging/logger';
 
-const BASE_DELAY_MS = 5;
+/** Re-runs wait 5–10 ms after the first failure, doubling up to 250–500 ms: conflicts clear in milliseconds. */
+const BASE_DELAY_MS = 10;
 const MAX_DELAY_MS = 500;
-
-/** Jittered exponential backoff: attempt 1 waits 2.5–7.5 ms, doubling up to 250–750 ms. */
-export function retryDelayMs(attempt: number): number {
-  const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1));
-  return Math.round(ceiling * (0.5 + Math.random()));
-}
 
 /** Whether re-running the whole transaction may succeed: serialization failure (40001) or deadlock (40P01). */
 export function isRetryable(error: unknown): boolean {
@@ -26,7 +22,7 @@ export async function retrying<R>(log: Log, retries: number, attempt: (n: number
       return await attempt(n);
     } catch (error) {
       if (n > retries || !isRetryable(error)) throw error;
-      const delayMs = retryDelayMs(n);
+      const delayMs = jitteredBackoffMs(n, BASE_DELAY_MS, MAX_DELAY_MS);
       onRetry();
       log.info('transaction retry', {
         attempt: n + 1,

@@ -1,5 +1,5 @@
 import type { QueryRunner } from 'typeorm';
-import type { AmbientTransaction, IsolationLevel } from '../context/transaction-context';
+import { ambientTransaction, AmbientTransaction, IsolationLevel } from '../context/transaction-context';
 import { UnawaitedWorkError } from '../errors/transaction-errors';
 
 /** A function run after the outermost commit (`runOnCommit`) or after a rollback (`runOnRollback`). */
@@ -12,7 +12,7 @@ let lastId = 0;
 
 /**
  * One physical transaction on one connection, from START TRANSACTION to COMMIT or ROLLBACK, shared by every
- * scope that joins it. Its counters are read by the query guard (transaction/query-guard.ts).
+ * scope that joins it. Its counters are read by the connection guard (transaction/connection-guard.ts).
  */
 export class PhysicalTransaction {
   readonly id = ++lastId;
@@ -50,6 +50,7 @@ export class TransactionScope implements AmbientTransaction {
   /** The failure of a joined call that makes this scope's commit impossible. */
   rollbackOnlyCause: unknown;
   private ended = false;
+  private lastChild: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly physical: PhysicalTransaction,
@@ -97,6 +98,17 @@ export class TransactionScope implements AmbientTransaction {
     this.ended = true;
   }
 
+  /**
+   * Runs a NESTED child after the previous one has finished. Savepoints on one connection form a stack: rolling
+   * back to an earlier sibling's savepoint would also undo a later sibling that already succeeded, so concurrent
+   * NESTED calls under one scope take turns.
+   */
+  inTurn<R>(child: () => Promise<R>): Promise<R> {
+    const turn = this.lastChild.then(child, child);
+    this.lastChild = turn.catch(() => undefined);
+    return turn;
+  }
+
   assertActive(): void {
     if (this.active) return;
     throw new UnawaitedWorkError(
@@ -105,4 +117,14 @@ export class TransactionScope implements AmbientTransaction {
         'function (or start the work outside it).',
     );
   }
+}
+
+/**
+ * The flow's active scope on a database, if any: the ambient transaction, narrowed to what this engine made.
+ * Work from a scope that has already ended gets UnawaitedWorkError here (from `ambientTransaction`), never a
+ * silently fresh transaction.
+ */
+export function currentScope(connection: string): TransactionScope | undefined {
+  const found = ambientTransaction(connection);
+  return found instanceof TransactionScope ? found : undefined;
 }

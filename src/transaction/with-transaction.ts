@@ -16,7 +16,8 @@ export async function withTransaction<R>(fn: TransactionWork<R>, options?: Trans
 }
 
 /** `withTransaction` with options already resolved (the decorator resolves them once, when the class is defined). */
-export function runTransactional<R>(options: ResolvedTransactionOptions, fn: TransactionWork<R>): Promise<R> {
+export async function runTransactional<R>(options: ResolvedTransactionOptions, fn: TransactionWork<R>): Promise<R> {
+  // async, so that a database that is not connected rejects instead of throwing at the call site.
   return executeWithPropagation(Database.current(options.connection), options, fn);
 }
 

@@ -11,6 +11,13 @@ export interface CutRule {
   readonly afterForwarding?: boolean;
 }
 
+/** A rule that rewrites the next chunk `match` sees going `direction` (one-shot). */
+export interface RewriteRule {
+  readonly direction: Direction;
+  readonly match: (chunk: Buffer) => boolean;
+  readonly rewrite: (chunk: Buffer) => Buffer;
+}
+
 /** A TCP proxy in front of PostgreSQL that can cut connections on cue: a network fault on demand. */
 export interface FaultProxy {
   readonly port: number;
@@ -18,6 +25,8 @@ export interface FaultProxy {
   readonly cuts: number;
   /** Arms a rule for the next matching chunk on any connection (one-shot). */
   cutWhen(rule: CutRule): void;
+  /** Arms a rule that changes the bytes of the next matching chunk (one-shot): a corrupted statement. */
+  rewriteWhen(rule: RewriteRule): void;
   /** Cuts every open connection now. */
   cutAll(): void;
   close(): Promise<void>;
@@ -38,6 +47,7 @@ export function isQuery(sql: string): (chunk: Buffer) => boolean {
 export async function faultProxy(targetHost: string, targetPort: number): Promise<FaultProxy> {
   const pairs = new Set<[Socket, Socket]>();
   let rules: CutRule[] = [];
+  let rewrites: RewriteRule[] = [];
   let cuts = 0;
   const cut = (pair: [Socket, Socket]) => {
     cuts++;
@@ -49,7 +59,13 @@ export async function faultProxy(targetHost: string, targetPort: number): Promis
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
     const pipe = (from: Socket, to: Socket, direction: Direction) => {
-      from.on('data', (chunk: Buffer) => {
+      from.on('data', (data: Buffer) => {
+        let chunk = data;
+        const rewrite = rewrites.find((r) => r.direction === direction && r.match(chunk));
+        if (rewrite) {
+          rewrites = rewrites.filter((r) => r !== rewrite);
+          chunk = rewrite.rewrite(chunk);
+        }
         const rule = rules.find((r) => r.direction === direction && r.match(chunk));
         if (rule) {
           rules = rules.filter((r) => r !== rule);
@@ -80,6 +96,9 @@ export async function faultProxy(targetHost: string, targetPort: number): Promis
     },
     cutWhen: (rule) => {
       rules.push(rule);
+    },
+    rewriteWhen: (rule) => {
+      rewrites.push(rule);
     },
     cutAll: () => {
       for (const pair of [...pairs]) cut(pair);

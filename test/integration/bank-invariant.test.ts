@@ -4,7 +4,7 @@ import { LedgerReports } from '../../services/ledger-reports';
 import { fromCents, toCents } from '../../services/money';
 import { TransferService } from '../../services/transfer-service';
 import { Database, transactionStats } from '../../src';
-import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { createTestDatabase, TestDatabase, withAdmin } from '../helpers/database';
 import { connectLedger } from '../helpers/ledger';
 
 const WORKERS = 8;
@@ -107,5 +107,9 @@ describe('the bank invariant under concurrent SERIALIZABLE transfers', () => {
     expect(succeeded.size).toBeGreaterThan(TRANSFERS / 2);
     const pool = database.poolSnapshot();
     expect(pool.total - pool.idle).toBe(0);
+    const idleInTransaction = await withAdmin((c) =>
+      c.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND state LIKE 'idle in transaction%'", [db.name]),
+    );
+    expect(idleInTransaction.rows).toEqual([{ n: 0 }]);
   });
 });

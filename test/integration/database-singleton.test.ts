@@ -138,3 +138,13 @@ describe('Database.connect()', () => {
     expect(Database.current()).toBe(main.database);
   });
 });
+
+describe('Database.connect() options', () => {
+  it('rejects an option it does not know, by name, instead of ignoring it', async () => {
+    const error = await Database.connect({ env: testEnv(db), entity: [] } as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      { variable: 'entity', message: 'is not an option of Database.connect()/createDataSource(); expected one of name, env, config, entities, migrations, logger' },
+    ]);
+  });
+});

@@ -39,12 +39,8 @@ describe('README: the tour, run as written', () => {
     );
     const health = await db.health(); // { ok, latencyMs, pool: { max, total, idle, waiting }, tunnel, target }
 
-    try {
-      await customers.create({ name: 'Ada again', email: 'ada@example.com' });
-    } catch (error) {
-      if (!(error instanceof UniqueViolationError)) throw error;
-      // error.constraint === 'customers_email_key', error.columns → ['email'], never the duplicate value
-    }
+    const duplicate = await customers.create({ name: 'Ada again', email: 'ada@example.com' }).catch((error: unknown) => error);
+    // duplicate instanceof UniqueViolationError; .constraint 'customers_email_key', .columns ['email'], never the value
     await db.close(); // pool first, then the tunnel
     // #endregion tour
 
@@ -53,6 +49,8 @@ describe('README: the tour, run as written', () => {
       { id: savings.id, balance: '25.00' },
     ]);
     expect(health.ok).toBe(true);
+    expect(duplicate).toBeInstanceOf(UniqueViolationError);
+    expect(duplicate).toMatchObject({ constraint: 'customers_email_key', columns: ['email'] });
     expect(() => Database.current()).toThrow();
   });
 });

@@ -245,6 +245,24 @@ describe('@Transactional NESTED', () => {
     expect(await bodies()).toEqual(['after', 'dup']);
   });
 
+  it('lets concurrent NESTED calls take turns, so a failing one never undoes a sibling that succeeded', async () => {
+    const results = await withTransaction(async () =>
+      Promise.allSettled([
+        withTransaction(
+          async () => {
+            await insert('sibling-a');
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            throw new Boom('a fails after b started');
+          },
+          { propagation: 'NESTED' },
+        ),
+        withTransaction(async () => insert('sibling-b'), { propagation: 'NESTED' }),
+      ]),
+    );
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
+    expect(await bodies()).toEqual(['sibling-b']);
+  });
+
   it('starts a plain transaction when there is no outer one', async () => {
     await expect(service.nested('alone', true)).rejects.toThrow(Boom);
     await service.nested('alone');
@@ -282,6 +300,20 @@ describe('@Transactional MANDATORY, NEVER, SUPPORTS, NOT_SUPPORTED', () => {
     expect(seen.inner.inTransaction).toBe(false);
     expect(seen.inner.pid).not.toBe(seen.outer.pid);
     expect(await bodies()).toEqual(['autocommitted']);
+  });
+});
+
+describe('@Transactional before connect()', () => {
+  it('rejects (never throws at the call site) when the database is not connected', async () => {
+    class Early {
+      @Transactional({ connection: 'not_connected_yet' })
+      async run(): Promise<void> {}
+    }
+    let returned: Promise<void> | undefined;
+    expect(() => {
+      returned = new Early().run();
+    }).not.toThrow();
+    await expect(returned).rejects.toThrow("Database ('not_connected_yet') is not connected");
   });
 });
 

@@ -20,6 +20,7 @@ describe('redaction', () => {
     expect(redactText('connecting to postgres://app:hunter22@db:5432/x failed')).toBe('connecting to postgres://app:***@db:5432/x failed');
     expect(redactText('redis://:topsecret@cache:6379')).toBe('redis://:***@cache:6379');
     expect(redactText('host=db password=hunter22 user=app')).toBe('host=db password=*** user=app');
+    expect(redactText('postgres://app:s3cr@tPassw0rd@db.internal/x?y=1')).toBe('postgres://app:***@db.internal/x?y=1');
   });
 
   it('masks every registered secret wherever it appears', () => {

@@ -3,7 +3,7 @@ import type { BastionDataSource } from '../../connection/data-source';
 import { MigrationError } from '../../errors/migration-error';
 import { toBastionError } from '../../errors/sqlstate';
 import { migrationsTable, withExecutor } from '../data-source';
-import { migrationLock } from '../migration-lock';
+import { migrationLock, withLockHeld } from '../migration-lock';
 import { formatDuration, Output } from '../output';
 import { statementOf } from './migration-run';
 
@@ -14,7 +14,7 @@ export async function migrationRevert(dataSource: BastionDataSource, out: Output
     await lock.acquire((pid) =>
       out.warn(`Another migration runner (backend pid ${pid ?? 'unknown'}) holds the migration lock; waiting for it to finish…`),
     );
-    try {
+    await withLockHeld(lock, out, async () => {
       const executed = await executor.getExecutedMigrations();
       if (executed.length === 0) {
         out.ok('No applied migrations: nothing to revert.');
@@ -36,8 +36,6 @@ export async function migrationRevert(dataSource: BastionDataSource, out: Output
         done(`↩ ${migration.name} ${out.dim(formatDuration(performance.now() - t0))}`);
       }
       out.ok(`Reverted ${count} migration${count === 1 ? '' : 's'} in ${formatDuration(performance.now() - started)}.`);
-    } finally {
-      await lock.release();
-    }
+    });
   });
 }

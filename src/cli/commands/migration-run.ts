@@ -4,7 +4,7 @@ import type { BastionDataSource } from '../../connection/data-source';
 import { MigrationError } from '../../errors/migration-error';
 import { toBastionError } from '../../errors/sqlstate';
 import { migrationsTable, withExecutor } from '../data-source';
-import { migrationLock } from '../migration-lock';
+import { migrationLock, withLockHeld } from '../migration-lock';
 import { formatDuration, Output } from '../output';
 
 /** How migrations are wrapped in transactions: each in its own (default), all in one, or none. */
@@ -25,12 +25,9 @@ export async function migrationRun(dataSource: BastionDataSource, out: Output, o
     await lock.acquire((pid) =>
       out.warn(`Another migration runner (backend pid ${pid ?? 'unknown'}) holds the migration lock; waiting for it to finish…`),
     );
-    try {
-      if (options.dryRun) await dryRun(dataSource, executor, runner, out);
-      else await apply(executor, runner, out, options.transaction);
-    } finally {
-      await lock.release();
-    }
+    await withLockHeld(lock, out, () =>
+      options.dryRun ? dryRun(dataSource, executor, runner, out) : apply(executor, runner, out, options.transaction),
+    );
   });
 }
 
@@ -61,7 +58,11 @@ async function apply(executor: MigrationExecutor, runner: QueryRunner, out: Outp
       await executor.executeMigration(migration);
       if (ownTransaction) await runner.commitTransaction();
     } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      if (runner.isTransactionActive) {
+        await runner.rollbackTransaction().catch((rollbackError: unknown) => {
+          out.warn(`ROLLBACK failed too (${String(rollbackError)}); the connection is closed with this run, which ends the transaction.`);
+        });
+      }
       done(`✖ ${migration.name} failed after ${formatDuration(performance.now() - t0)}`);
       const rolledBack =
         mode === 'all'
