@@ -14,6 +14,7 @@ import { renderReport } from './report';
  */
 async function main(): Promise<number> {
   const target = await demoDatabase();
+  console.log(`bastion demo: ${target.reason}`);
   let bastion: DemoBastion | undefined;
   let database: Database | undefined;
   try {
@@ -21,8 +22,7 @@ async function main(): Promise<number> {
     database = await Database.connect({ env: bastion?.env ?? target.env, entities: LEDGER_ENTITIES, migrations: LEDGER_MIGRATIONS });
     database.log.info(target.reason);
     const report = await runLedgerDemo(database, { customers: 10, transfers: 400, workers: 8 });
-    const where = bastion ? `${target.reason}; reached through ${bastion.description}` : target.reason;
-    for (const line of renderReport(report, where)) console.log(line);
+    for (const line of renderReport(report, bastion ? `through ${bastion.description}` : 'direct')) console.log(line);
     return report.totalBefore === report.totalAfter && report.health.ok ? 0 : 1;
   } finally {
     await database?.close();

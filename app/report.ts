@@ -1,7 +1,7 @@
 import type { DemoReport } from './ledger-demo';
 
 /** The report as lines for stdout: balances, the invariant, outcomes, health and timings. */
-export function renderReport(report: DemoReport, where: string): string[] {
+export function renderReport(report: DemoReport, route: string): string[] {
   const ms = (value: number) => `${Math.round(value)} ms`;
   const burstSeconds = report.timings.burstMs / 1000;
   const attempted = report.committed + Object.values(report.rejected).reduce((a, b) => a + b, 0);
@@ -12,7 +12,7 @@ export function renderReport(report: DemoReport, where: string): string[] {
   const invariantHolds = report.totalBefore === report.totalAfter;
   const lines = [
     'bastion ledger demo',
-    `  database   : ${health.target} (${where})`,
+    `  database   : ${health.target} (${route})`,
     `  migrations : ${report.migrationsApplied.length ? report.migrationsApplied.join(', ') : 'none pending'}`,
     '',
     '  account  owner                 balance',

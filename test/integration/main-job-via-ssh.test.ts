@@ -22,7 +22,7 @@ describe('npm start -- --via-ssh (the main job through an in-process bastion)', 
     });
     expect(stdout).toContain('invariant  : total before 10000.00 = total after 10000.00: unchanged');
     expect(stdout).toMatch(/tunnel {5}: ready via demo@127\.0\.0\.1:\d+, \d+ channel\(s\), 0 reconnect\(s\)/);
-    expect(stdout).toMatch(/reached through in-process demo bastion demo@127\.0\.0\.1:\d+, ed25519 key login, host key SHA256:\S{43} pinned\)/);
+    expect(stdout).toMatch(/through in-process demo bastion demo@127\.0\.0\.1:\d+, ed25519 key login, host key SHA256:\S{43} pinned\)/);
     expect(stdout + stderr).not.toContain(DB_PASSWORD);
     expect(stdout + stderr).not.toContain('PRIVATE KEY');
     const raw = stderr.trim().split('\n');

@@ -26,7 +26,8 @@ describe('npm start (the ledger demo) as a child process', () => {
 
   it('migrates, runs the transfer burst and reports an unchanged total, on the configured database; re-running is safe', async () => {
     const first = await start(root, cleanEnv({ DATABASE_URL: db.url, LOG_FORMAT: 'json' }));
-    expect(first.stdout).toMatch(/database {3}: bastion_test@127\.0\.0\.1:\d+\/bt_\w+ \(using the database configured by DATABASE_URL\)/);
+    expect(first.stdout).toMatch(/^bastion demo: using the database configured by DATABASE_URL\n/);
+    expect(first.stdout).toMatch(/database {3}: bastion_test@127\.0\.0\.1:\d+\/bt_\w+ \(direct\)/);
     expect(first.stdout).toContain('migrations : CreateCustomersAndAccounts1795890000000, CreateTransfersAndAuditEvents1795890100000');
     expect(first.stdout).toContain('invariant  : total before 10000.00 = total after 10000.00: unchanged');
     expect(first.stdout).toMatch(/transfers {2}: 400 attempted, \d+ committed, \d+ rolled back \(.*16 NotFoundError.*\), \d+ retried/);
