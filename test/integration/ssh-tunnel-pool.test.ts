@@ -67,7 +67,7 @@ describe('SSH tunnel: the pool over one SSH connection', () => {
     );
     const elapsed = performance.now() - started;
     expect(rows.map(([row]) => row?.i)).toEqual(Array.from({ length: 20 }, (_, i) => i));
-    expect(elapsed).toBeLessThan(1500); // concurrent, not one after the other (20 × 0.3 s)
+    expect(elapsed).toBeLessThan(4000); // concurrent: one after the other would take 20 × 0.3 s = 6 s
     expect(bastion.accepted - accepted).toBe(1);
     expect(bastion.connections).toBe(1);
     expect(bastion.peakChannels).toBe(20);
