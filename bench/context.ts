@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { EmbeddedPostgres, startEmbeddedPostgres } from '../src';
+import winston from 'winston';
+import { Database, DatabaseOptions, EmbeddedPostgres, startEmbeddedPostgres } from '../src';
 
 /** What every benchmark suite gets: a fresh database of its own and a size factor. */
 export interface BenchContext {
@@ -51,4 +52,17 @@ export async function benchServer(): Promise<BenchServer> {
       await embedded?.stop();
     },
   };
+}
+
+/** A silent logger: benchmarks measure work, not log lines. */
+export const SILENT = winston.createLogger({ level: 'info', silent: true });
+
+/** `Database.connect()` on a suite's database with a pool of 4 and a silent logger, as every suite compares. */
+export function connectBench(url: string, options: Pick<DatabaseOptions, 'entities' | 'migrations'> = {}): Promise<Database> {
+  return Database.connect({
+    env: { DATABASE_URL: url, DB_POOL_MAX: '4' },
+    logger: SILENT,
+    entities: options.entities ?? [],
+    migrations: options.migrations ?? [],
+  });
 }

@@ -1,12 +1,10 @@
 import { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import winston from 'winston';
 import { LEDGER_ENTITIES, LEDGER_MIGRATIONS } from '../app/ledger';
 import { Account } from '../entities/account';
 import { AccountRepository } from '../repositories/account-repository';
 import { CustomerRepository } from '../repositories/customer-repository';
-import { Database } from '../src';
-import type { BenchSuite } from './context';
+import { BenchSuite, connectBench } from './context';
 import { BenchTable, compare } from './harness';
 
 const ROWS = 10_000;
@@ -16,12 +14,7 @@ const COLUMNS = ['owner_id', 'currency', 'balance', 'version'] as const;
 export const createManySuite: BenchSuite = {
   name: 'create-many',
   async run({ url, scale }) {
-    const db = await Database.connect({
-      env: { DATABASE_URL: url, DB_POOL_MAX: '4' },
-      logger: winston.createLogger({ level: 'info', silent: true }),
-      entities: LEDGER_ENTITIES,
-      migrations: LEDGER_MIGRATIONS,
-    });
+    const db = await connectBench(url, { entities: LEDGER_ENTITIES, migrations: LEDGER_MIGRATIONS });
     const pool = new Pool({ connectionString: url, max: 2 });
     try {
       await db.dataSource.runMigrations();

@@ -1,8 +1,6 @@
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import winston from 'winston';
-import { Database } from '../src';
-import type { BenchSuite } from './context';
+import { BenchSuite, connectBench } from './context';
 import { compare } from './harness';
 
 /** db.query against raw pg and plain TypeORM for the most common statement: a primary-key lookup. */
@@ -11,12 +9,7 @@ export const rawQuerySuite: BenchSuite = {
   async run({ url, scale }) {
     const pool = new Pool({ connectionString: url, max: 4 });
     const typeorm = await new DataSource({ type: 'postgres', url, extra: { max: 4 } }).initialize();
-    const db = await Database.connect({
-      env: { DATABASE_URL: url, DB_POOL_MAX: '4' },
-      logger: winston.createLogger({ level: 'info', silent: true }),
-      entities: [],
-      migrations: [],
-    });
+    const db = await connectBench(url);
     try {
       await pool.query('CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, price numeric(12,2) NOT NULL)');
       await pool.query("INSERT INTO items SELECT g, 'item ' || g, g * 1.5 FROM generate_series(1, 10000) g");

@@ -4,10 +4,9 @@ import { createServer, Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { Client as PgClient } from 'pg';
 import { Client as SshClient, ClientChannel } from 'ssh2';
-import winston from 'winston';
 import { Database } from '../src';
 import { Sshd, sshdUnavailable, startSshd } from '../test/helpers/sshd';
-import type { BenchSuite } from './context';
+import { BenchSuite, SILENT } from './context';
 import { BenchTable, compare, Variant } from './harness';
 import { freePort } from '../test/helpers/ports';
 
@@ -31,7 +30,6 @@ export const sshTunnelSuite: BenchSuite = {
     const sshd = await startSshd();
     const listener = await startListenerTunnel(sshd, dbHost, dbPort);
     const openssh = await startOpenSshForward(sshd, dbHost, dbPort);
-    const silent = winston.createLogger({ level: 'info', silent: true });
     const viaPort = (port: number): string => {
       const u = new URL(url);
       u.hostname = '127.0.0.1';
@@ -50,7 +48,7 @@ export const sshTunnelSuite: BenchSuite = {
       return Database.connect({
         name,
         env: { [`${prefix}DATABASE_URL`]: databaseUrl, [`${prefix}DB_POOL_MAX`]: String(poolMax), ...(ssh ? sshEnv(prefix) : {}) },
-        logger: silent,
+        logger: SILENT,
         entities: [],
         migrations: [],
       });

@@ -6,10 +6,9 @@ import {
   StorageDriver,
   Transactional as TypeormTransactional,
 } from 'typeorm-transactional';
-import winston from 'winston';
 import { createDataSource, Database, Transactional, withTransaction } from '../src';
 import { sshdUnavailable, startSshd } from '../test/helpers/sshd';
-import type { BenchSuite } from './context';
+import { BenchSuite, connectBench, SILENT } from './context';
 import { BenchTable, compare } from './harness';
 
 const als = new AsyncLocalStorage<object>();
@@ -26,12 +25,7 @@ export const transactionSuite: BenchSuite = {
     initializeTransactionalContext({ storageDriver: StorageDriver.ASYNC_LOCAL_STORAGE });
     const patched = addTransactionalDataSource({ name: 'bench', dataSource: new DataSource({ type: 'postgres', url, extra: { max: 4 } }) });
     await patched.initialize();
-    const db = await Database.connect({
-      env: { DATABASE_URL: url, DB_POOL_MAX: '4' },
-      logger: winston.createLogger({ level: 'info', silent: true }),
-      entities: [],
-      migrations: [],
-    });
+    const db = await connectBench(url);
     try {
       await plain.query('CREATE TABLE accounts (id int PRIMARY KEY, balance numeric(14,2) NOT NULL)');
       await plain.query('INSERT INTO accounts SELECT g, 1000000 FROM generate_series(1, 100) g');
@@ -149,7 +143,6 @@ export const transactionSuite: BenchSuite = {
 async function throughBastion(url: string, options: { rounds: number; iterations: number }): Promise<BenchTable | undefined> {
   if (sshdUnavailable()) return undefined;
   const sshd = await startSshd();
-  const silent = winston.createLogger({ level: 'info', silent: true });
   const env = (prefix: string) => ({
     [`${prefix}DATABASE_URL`]: url,
     [`${prefix}DB_POOL_MAX`]: '4',
@@ -159,8 +152,8 @@ async function throughBastion(url: string, options: { rounds: number; iterations
     [`${prefix}SSH_PRIVATE_KEY_PATH`]: sshd.keyPath,
     [`${prefix}SSH_HOST_KEY`]: sshd.hostKeyFingerprint,
   });
-  const typeorm = await createDataSource({ name: 'plainssh', env: env('PLAINSSH_'), logger: silent, entities: [], migrations: [] }).initialize();
-  const db = await Database.connect({ name: 'viassh', env: env('VIASSH_'), logger: silent, entities: [], migrations: [] });
+  const typeorm = await createDataSource({ name: 'plainssh', env: env('PLAINSSH_'), logger: SILENT, entities: [], migrations: [] }).initialize();
+  const db = await Database.connect({ name: 'viassh', env: env('VIASSH_'), logger: SILENT, entities: [], migrations: [] });
   try {
     class Transfers {
       @Transactional({ connection: 'viassh' })

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Database, DatabaseConfigOverrides, DatabaseOptions } from '../../src';
 import { captureLogs, LogCapture } from './logs';
-import { TestDatabase, withAdmin } from './database';
+import { createTestDatabase, TestDatabase, withAdmin } from './database';
 
 /** A connected test database handle with its captured log. */
 export interface Connected {
@@ -63,4 +63,44 @@ export async function settledBackendCount(applicationName: string, expected: num
     count = await backendCount(applicationName);
   }
   return count;
+}
+
+/** The file's database and its connected handle, filled in by `useConnectedDatabase`'s beforeAll. */
+export interface ConnectedSuite {
+  readonly db: TestDatabase;
+  readonly database: Database;
+  readonly connected: Connected;
+}
+
+/**
+ * Gives a test file its own database and one connected handle: created (and `setupSql` run) before its tests,
+ * closed and dropped after them.
+ */
+export function useConnectedDatabase(options: ConnectOptions = {}, setupSql?: string): ConnectedSuite {
+  let db: TestDatabase | undefined;
+  let connected: Connected | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    connected = await connectTo(db, options);
+    if (setupSql) await connected.database.execute(setupSql);
+  });
+  afterAll(async () => {
+    await Database.closeAll();
+    await db?.drop();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useConnectedDatabase: used before its beforeAll ran');
+    return value;
+  };
+  return {
+    get db() {
+      return ready(db);
+    },
+    get database() {
+      return ready(connected).database;
+    },
+    get connected() {
+      return ready(connected);
+    },
+  };
 }

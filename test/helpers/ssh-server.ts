@@ -192,7 +192,7 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Te
   const address = tcp.address();
   const port = typeof address === 'object' && address ? address.port : 0;
 
-  const server: TestSshServer = {
+  const server: Omit<TestSshServer, keyof Counters> = {
     host: '127.0.0.1',
     port,
     user,
@@ -201,33 +201,6 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Te
     },
     get hostKeyFingerprint() {
       return hostKeyFingerprint(hostKey.public);
-    },
-    get connections() {
-      return counters.connections;
-    },
-    get accepted() {
-      return counters.accepted;
-    },
-    get authAttempts() {
-      return counters.authAttempts;
-    },
-    get logins() {
-      return counters.logins;
-    },
-    get channels() {
-      return counters.channels;
-    },
-    get peakChannels() {
-      return counters.peakChannels;
-    },
-    get channelsOpened() {
-      return counters.channelsOpened;
-    },
-    get channelsRejected() {
-      return counters.channelsRejected;
-    },
-    get upstreams() {
-      return counters.upstreams;
     },
     presentOtherHostKey() {
       hostKey = generateKeyPair();
@@ -252,10 +225,10 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Te
       return sockets.size;
     },
     until(predicate, timeoutMs = 10_000) {
-      if (predicate(server)) return Promise.resolve();
+      if (predicate(server as TestSshServer)) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const onChange = (): void => {
-          if (!predicate(server)) return;
+          if (!predicate(server as TestSshServer)) return;
           clearTimeout(timer);
           events.off('change', onChange);
           resolve();
@@ -272,7 +245,11 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Te
       return new Promise<void>((resolve) => tcp.close(() => resolve()));
     },
   };
-  return server;
+  // Every counter as a live read-only property.
+  for (const key of Object.keys(counters) as (keyof Counters)[]) {
+    Object.defineProperty(server, key, { get: () => counters[key], enumerable: true });
+  }
+  return server as TestSshServer;
 }
 
 function parsePublic(line: string): ParsedKey {

@@ -1,29 +1,16 @@
-import { Database, runOnCommit, runOnRollback, TransactionRequiredError, withTransaction } from '../../src';
-import { connectTo, Connected } from '../helpers/connect';
-import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { runOnCommit, runOnRollback, TransactionRequiredError, withTransaction } from '../../src';
+import { useConnectedDatabase } from '../helpers/connect';
 
-let db: TestDatabase;
-let connected: Connected;
-let database: Database;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  connected = await connectTo(db, { env: { DB_POOL_MAX: '3' } });
-  database = connected.database;
-  await database.execute('CREATE TABLE events (name text NOT NULL)');
-});
-beforeEach(() => database.execute('TRUNCATE events'));
-afterAll(async () => {
-  await Database.closeAll();
-  await db.drop();
-});
+const suite = useConnectedDatabase({ env: { DB_POOL_MAX: '3' } }, 'CREATE TABLE events (name text NOT NULL)');
+beforeEach(() => suite.database.execute('TRUNCATE events'));
 
-const count = async () => (await database.query<{ n: number }>('SELECT count(*)::int AS n FROM events'))[0]!.n;
+const count = async () => (await suite.database.query<{ n: number }>('SELECT count(*)::int AS n FROM events'))[0]!.n;
 
 describe('transaction hooks', () => {
   it('runs commit hooks in order after COMMIT, where the committed rows are visible from another connection', async () => {
     const seen: string[] = [];
     await withTransaction(async () => {
-      await database.execute("INSERT INTO events VALUES ('a')");
+      await suite.database.execute("INSERT INTO events VALUES ('a')");
       runOnCommit(async () => {
         seen.push(`first sees ${await count()}`);
       });
@@ -84,9 +71,9 @@ describe('transaction hooks', () => {
 
   it('logs a failing hook and neither changes the outcome nor skips the next hook', async () => {
     const seen: string[] = [];
-    const before = connected.logs.lines.length;
+    const before = suite.connected.logs.lines.length;
     const result = await withTransaction(async () => {
-      await database.execute("INSERT INTO events VALUES ('kept')");
+      await suite.database.execute("INSERT INTO events VALUES ('kept')");
       runOnCommit(function explodes() {
         throw new Error('hook exploded');
       });
@@ -96,19 +83,19 @@ describe('transaction hooks', () => {
     expect(result).toBe('value');
     expect(seen).toEqual(['next hook ran']);
     expect(await count()).toBe(1);
-    const failures = connected.logs.lines.slice(before).filter((l) => l.message === 'commit hook failed');
+    const failures = suite.connected.logs.lines.slice(before).filter((l) => l.message === 'commit hook failed');
     expect(failures).toEqual([expect.objectContaining({ level: 'error', hook: 'explodes', error: 'hook exploded' })]);
   });
 
   it('runs hooks outside the finished transaction: their own queries autocommit on the pool', async () => {
     await withTransaction(async () => {
-      runOnCommit(() => database.execute("INSERT INTO events VALUES ('from hook')"));
+      runOnCommit(() => suite.database.execute("INSERT INTO events VALUES ('from hook')"));
       throw new Error('not this one');
     }).catch(() => undefined);
     await withTransaction(async () => {
-      runOnCommit(() => database.execute("INSERT INTO events VALUES ('from hook')"));
+      runOnCommit(() => suite.database.execute("INSERT INTO events VALUES ('from hook')"));
     });
-    expect(await database.query('SELECT name FROM events')).toEqual([{ name: 'from hook' }]);
+    expect(await suite.database.query('SELECT name FROM events')).toEqual([{ name: 'from hook' }]);
   });
 
   it('refuses to register a hook outside a transaction', () => {

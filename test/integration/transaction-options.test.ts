@@ -1,31 +1,17 @@
 import {
   currentTransaction,
-  Database,
   QueryTimeoutError,
   ReadOnlyTransactionError,
   SerializationFailureError,
   Transactional,
   withTransaction,
 } from '../../src';
-import { connectTo, Connected } from '../helpers/connect';
-import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { useConnectedDatabase } from '../helpers/connect';
 
-let db: TestDatabase;
-let connected: Connected;
-let database: Database;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  connected = await connectTo(db, { env: { DB_POOL_MAX: '4' } });
-  database = connected.database;
-  await database.execute('CREATE TABLE counters (id int PRIMARY KEY, value int NOT NULL)');
-});
-beforeEach(() => database.execute('TRUNCATE counters; INSERT INTO counters VALUES (1, 0), (2, 0)'));
-afterAll(async () => {
-  await Database.closeAll();
-  await db.drop();
-});
+const suite = useConnectedDatabase({ env: { DB_POOL_MAX: '4' } }, 'CREATE TABLE counters (id int PRIMARY KEY, value int NOT NULL)');
+beforeEach(() => suite.database.execute('TRUNCATE counters; INSERT INTO counters VALUES (1, 0), (2, 0)'));
 
-const setting = async (name: string) => (await database.query<{ v: string }>('SELECT current_setting($1) AS v', [name]))[0]!.v;
+const setting = async (name: string) => (await suite.database.query<{ v: string }>('SELECT current_setting($1) AS v', [name]))[0]!.v;
 
 describe('transaction isolation', () => {
   it.each([
@@ -33,11 +19,11 @@ describe('transaction isolation', () => {
     ['REPEATABLE READ', 'repeatable read'],
     ['SERIALIZABLE', 'serializable'],
   ] as const)('runs at %s when asked, in one START TRANSACTION statement', async (level, shown) => {
-    const before = connected.logs.lines.length;
+    const before = suite.connected.logs.lines.length;
     const seen = await withTransaction(async () => ({ level: await setting('transaction_isolation'), info: currentTransaction() }), { isolation: level });
     expect(seen.level).toBe(shown);
     expect(seen.info?.isolation).toBe(level);
-    const statements = connected.logs.lines.slice(before).filter((l) => l.message === 'query').map((l) => l.sql);
+    const statements = suite.connected.logs.lines.slice(before).filter((l) => l.message === 'query').map((l) => l.sql);
     expect(statements).toEqual([`START TRANSACTION ISOLATION LEVEL ${level} READ WRITE`, 'SELECT current_setting($1) AS v', 'COMMIT']);
   });
 
@@ -51,15 +37,15 @@ describe('transaction isolation', () => {
   it('really isolates: a REPEATABLE READ transaction keeps its snapshot', async () => {
     const values = await withTransaction(
       async () => {
-        const first = (await database.query<{ value: number }>('SELECT value FROM counters WHERE id = 1'))[0]!.value;
-        await withTransaction(() => database.execute('UPDATE counters SET value = 99 WHERE id = 1'), { propagation: 'REQUIRES_NEW' });
-        const second = (await database.query<{ value: number }>('SELECT value FROM counters WHERE id = 1'))[0]!.value;
+        const first = (await suite.database.query<{ value: number }>('SELECT value FROM counters WHERE id = 1'))[0]!.value;
+        await withTransaction(() => suite.database.execute('UPDATE counters SET value = 99 WHERE id = 1'), { propagation: 'REQUIRES_NEW' });
+        const second = (await suite.database.query<{ value: number }>('SELECT value FROM counters WHERE id = 1'))[0]!.value;
         return [first, second];
       },
       { isolation: 'REPEATABLE READ' },
     );
     expect(values).toEqual([0, 0]);
-    expect((await database.query('SELECT value FROM counters WHERE id = 1'))[0]).toEqual({ value: 99 });
+    expect((await suite.database.query('SELECT value FROM counters WHERE id = 1'))[0]).toEqual({ value: 99 });
   });
 });
 
@@ -68,12 +54,12 @@ describe('readOnly transactions', () => {
     @Transactional({ readOnly: true })
     async total(): Promise<number> {
       expect(await setting('transaction_read_only')).toBe('on');
-      return Number((await database.query<{ s: string }>('SELECT sum(value) AS s FROM counters'))[0]!.s);
+      return Number((await suite.database.query<{ s: string }>('SELECT sum(value) AS s FROM counters'))[0]!.s);
     }
 
     @Transactional({ readOnly: true })
     async sneakyWrite(): Promise<void> {
-      await database.execute('UPDATE counters SET value = 1');
+      await suite.database.execute('UPDATE counters SET value = 1');
     }
   }
 
@@ -84,7 +70,7 @@ describe('readOnly transactions', () => {
 
   it('fails a write with ReadOnlyTransactionError and changes nothing', async () => {
     await expect(new Reports().sneakyWrite()).rejects.toBeInstanceOf(ReadOnlyTransactionError);
-    expect(await database.query('SELECT sum(value)::int AS s FROM counters')).toEqual([{ s: 0 }]);
+    expect(await suite.database.query('SELECT sum(value)::int AS s FROM counters')).toEqual([{ s: 0 }]);
   });
 
   it('refuses a read-write call joining a read-only transaction', async () => {
@@ -99,49 +85,49 @@ describe('transaction timeoutMs', () => {
     const started = Date.now();
     const error = await withTransaction(
       async () => {
-        await database.execute('UPDATE counters SET value = 5 WHERE id = 1');
-        await database.query('SELECT pg_sleep(10)');
+        await suite.database.execute('UPDATE counters SET value = 5 WHERE id = 1');
+        await suite.database.query('SELECT pg_sleep(10)');
       },
       { timeoutMs: 150 },
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QueryTimeoutError);
     expect((error as Error).message).toMatch(/^Transaction \d+ ran longer than its timeout of 150 ms: its statement was cancelled and everything was rolled back\.$/);
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(await database.query('SELECT value FROM counters WHERE id = 1')).toEqual([{ value: 0 }]);
-    const active = await database.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(10)' AND state = 'active'");
+    expect(await suite.database.query('SELECT value FROM counters WHERE id = 1')).toEqual([{ value: 0 }]);
+    const active = await suite.database.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(10)' AND state = 'active'");
     expect(active).toEqual([{ n: 0 }]);
   });
 
   it('times out work that is busy outside the database too, refusing its next statement', async () => {
     const error = await withTransaction(
       async () => {
-        await database.execute('UPDATE counters SET value = 6 WHERE id = 1');
+        await suite.database.execute('UPDATE counters SET value = 6 WHERE id = 1');
         await new Promise((resolve) => setTimeout(resolve, 200));
-        await database.execute('UPDATE counters SET value = 7 WHERE id = 2');
+        await suite.database.execute('UPDATE counters SET value = 7 WHERE id = 2');
       },
       { timeoutMs: 50 },
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QueryTimeoutError);
-    expect(await database.query('SELECT id, value FROM counters ORDER BY id')).toEqual([
+    expect(await suite.database.query('SELECT id, value FROM counters ORDER BY id')).toEqual([
       { id: 1, value: 0 },
       { id: 2, value: 0 },
     ]);
   });
 
   it('returns the connection to the pool clean after a timeout', async () => {
-    await withTransaction(() => database.query('SELECT pg_sleep(5)'), { timeoutMs: 50 }).catch(() => undefined);
-    const pool = database.poolSnapshot();
+    await withTransaction(() => suite.database.query('SELECT pg_sleep(5)'), { timeoutMs: 50 }).catch(() => undefined);
+    const pool = suite.database.poolSnapshot();
     expect(pool.total - pool.idle).toBe(0);
-    const stuck = await database.query<{ n: number }>(
+    const stuck = await suite.database.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
     );
     expect(stuck).toEqual([{ n: 0 }]);
-    expect(await withTransaction(async () => (await database.query('SELECT 1 AS ok'))[0])).toEqual({ ok: 1 });
+    expect(await withTransaction(async () => (await suite.database.query('SELECT 1 AS ok'))[0])).toEqual({ ok: 1 });
   });
 
   it('does not fire for a transaction that finishes in time', async () => {
-    await withTransaction(() => database.execute('UPDATE counters SET value = 3 WHERE id = 1'), { timeoutMs: 5000 });
-    expect(await database.query('SELECT value FROM counters WHERE id = 1')).toEqual([{ value: 3 }]);
+    await withTransaction(() => suite.database.execute('UPDATE counters SET value = 3 WHERE id = 1'), { timeoutMs: 5000 });
+    expect(await suite.database.query('SELECT value FROM counters WHERE id = 1')).toEqual([{ value: 3 }]);
   });
 });
 
@@ -149,13 +135,13 @@ describe('serialization failures surface typed', () => {
   it('reports a SERIALIZABLE conflict as SerializationFailureError when retries are not asked for', async () => {
     const error = await withTransaction(
       async () => {
-        await database.query('SELECT value FROM counters WHERE id = 1');
-        await withTransaction(() => database.execute('UPDATE counters SET value = value + 1 WHERE id = 1'), { propagation: 'REQUIRES_NEW' });
-        await database.execute('UPDATE counters SET value = value + 10 WHERE id = 1');
+        await suite.database.query('SELECT value FROM counters WHERE id = 1');
+        await withTransaction(() => suite.database.execute('UPDATE counters SET value = value + 1 WHERE id = 1'), { propagation: 'REQUIRES_NEW' });
+        await suite.database.execute('UPDATE counters SET value = value + 10 WHERE id = 1');
       },
       { isolation: 'SERIALIZABLE' },
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SerializationFailureError);
-    expect(await database.query('SELECT value FROM counters WHERE id = 1')).toEqual([{ value: 1 }]);
+    expect(await suite.database.query('SELECT value FROM counters WHERE id = 1')).toEqual([{ value: 1 }]);
   });
 });

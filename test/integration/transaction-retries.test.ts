@@ -1,31 +1,18 @@
-import { Database, SerializationFailureError, UniqueViolationError, withTransaction } from '../../src';
-import { connectTo, Connected } from '../helpers/connect';
-import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { SerializationFailureError, UniqueViolationError, withTransaction } from '../../src';
+import { useConnectedDatabase } from '../helpers/connect';
 
-let db: TestDatabase;
-let connected: Connected;
-let database: Database;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  connected = await connectTo(db, { env: { DB_POOL_MAX: '4' } });
-  database = connected.database;
-  await database.execute('CREATE TABLE counters (id int PRIMARY KEY, value int NOT NULL)');
-});
-beforeEach(() => database.execute('TRUNCATE counters; INSERT INTO counters VALUES (1, 0), (2, 0)'));
-afterAll(async () => {
-  await Database.closeAll();
-  await db.drop();
-});
+const suite = useConnectedDatabase({ env: { DB_POOL_MAX: '4' } }, 'CREATE TABLE counters (id int PRIMARY KEY, value int NOT NULL)');
+beforeEach(() => suite.database.execute('TRUNCATE counters; INSERT INTO counters VALUES (1, 0), (2, 0)'));
 
 /** Makes the calling SERIALIZABLE transaction conflict with a committed concurrent update, `times` times. */
 function conflicting(times: number): () => Promise<void> {
   let left = times;
   return async () => {
-    await database.query('SELECT value FROM counters WHERE id = 1');
+    await suite.database.query('SELECT value FROM counters WHERE id = 1');
     if (left-- > 0) {
-      await withTransaction(() => database.execute('UPDATE counters SET value = value + 100 WHERE id = 1'), { propagation: 'REQUIRES_NEW' });
+      await withTransaction(() => suite.database.execute('UPDATE counters SET value = value + 100 WHERE id = 1'), { propagation: 'REQUIRES_NEW' });
     }
-    await database.execute('UPDATE counters SET value = value + 1 WHERE id = 1');
+    await suite.database.execute('UPDATE counters SET value = value + 1 WHERE id = 1');
   };
 }
 
@@ -33,7 +20,7 @@ describe('transaction retries', () => {
   it('re-runs the whole outermost transaction after a serialization failure, and logs each retry', async () => {
     let attempts = 0;
     const conflict = conflicting(2);
-    const before = connected.logs.lines.length;
+    const before = suite.connected.logs.lines.length;
     await withTransaction(
       async () => {
         attempts++;
@@ -42,8 +29,8 @@ describe('transaction retries', () => {
       { isolation: 'SERIALIZABLE', retries: 3 },
     );
     expect(attempts).toBe(3);
-    expect(await database.query('SELECT value FROM counters WHERE id = 1')).toEqual([{ value: 201 }]);
-    const retries = connected.logs.lines.slice(before).filter((l) => l.message === 'transaction retry');
+    expect(await suite.database.query('SELECT value FROM counters WHERE id = 1')).toEqual([{ value: 201 }]);
+    const retries = suite.connected.logs.lines.slice(before).filter((l) => l.message === 'transaction retry');
     expect(retries.map((r) => [r.attempt, r.of, r.code])).toEqual([
       [2, 4, '40001'],
       [3, 4, '40001'],
@@ -71,18 +58,18 @@ describe('transaction retries', () => {
       withTransaction(
         async () => {
           attempts++;
-          await database.execute("SET LOCAL deadlock_timeout = '20ms'");
-          await database.execute('UPDATE counters SET value = value + 1 WHERE id = $1', [first]);
+          await suite.database.execute("SET LOCAL deadlock_timeout = '20ms'");
+          await suite.database.execute('UPDATE counters SET value = value + 1 WHERE id = $1', [first]);
           arrived++;
           while (arrived < 2) await new Promise((r) => setImmediate(r));
-          await database.execute('UPDATE counters SET value = value + 1 WHERE id = $1', [second]);
+          await suite.database.execute('UPDATE counters SET value = value + 1 WHERE id = $1', [second]);
         },
         { retries },
       );
     const results = await Promise.allSettled([run(1, 2, 2), run(2, 1, 2)]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
     expect(attempts).toBe(3);
-    expect(await database.query('SELECT id, value FROM counters ORDER BY id')).toEqual([
+    expect(await suite.database.query('SELECT id, value FROM counters ORDER BY id')).toEqual([
       { id: 1, value: 2 },
       { id: 2, value: 2 },
     ]);
@@ -111,7 +98,7 @@ describe('transaction retries', () => {
     const error = await withTransaction(
       async () => {
         attempts++;
-        await database.execute('INSERT INTO counters VALUES (1, 0)');
+        await suite.database.execute('INSERT INTO counters VALUES (1, 0)');
       },
       { retries: 5 },
     ).catch((e: unknown) => e);

@@ -10,31 +10,20 @@ import {
   UniqueViolationError,
   withTransaction,
 } from '../../src';
-import { connectTo, Connected } from '../helpers/connect';
-import { createTestDatabase, TestDatabase, withAdmin } from '../helpers/database';
+import { useConnectedDatabase } from '../helpers/connect';
+import { withAdmin } from '../helpers/database';
 import { faultProxy, isQuery } from '../helpers/fault-proxy';
 import { captureLogs } from '../helpers/logs';
 
-let db: TestDatabase;
-let connected: Connected;
-let database: Database;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  connected = await connectTo(db, { env: { DB_POOL_MAX: '4' } });
-  database = connected.database;
-  await database.execute(`
-    CREATE TABLE items (name text NOT NULL CONSTRAINT items_name_key UNIQUE DEFERRABLE INITIALLY DEFERRED);
-    CREATE TABLE duty (doctor text PRIMARY KEY, on_call boolean NOT NULL);
-  `);
-});
-beforeEach(() => database.execute("TRUNCATE items; TRUNCATE duty; INSERT INTO duty VALUES ('alice', true), ('bob', true)"));
-afterAll(async () => {
-  await Database.closeAll();
-  await db.drop();
-});
+const suite = useConnectedDatabase(
+  { env: { DB_POOL_MAX: '4' } },
+  `CREATE TABLE items (name text NOT NULL CONSTRAINT items_name_key UNIQUE DEFERRABLE INITIALLY DEFERRED);
+   CREATE TABLE duty (doctor text PRIMARY KEY, on_call boolean NOT NULL);`,
+);
+beforeEach(() => suite.database.execute("TRUNCATE items; TRUNCATE duty; INSERT INTO duty VALUES ('alice', true), ('bob', true)"));
 
-const items = async () => (await database.query<{ name: string }>('SELECT name FROM items ORDER BY name')).map((r) => r.name);
-function expectNothingCheckedOut(target: Database = database): void {
+const items = async () => (await suite.database.query<{ name: string }>('SELECT name FROM items ORDER BY name')).map((r) => r.name);
+function expectNothingCheckedOut(target: Database = suite.database): void {
   const pool = target.poolSnapshot();
   expect(pool.total - pool.idle).toBe(0);
 }
@@ -42,7 +31,7 @@ function expectNothingCheckedOut(target: Database = database): void {
 describe('transaction safety: failures at COMMIT', () => {
   it('surfaces a deferred constraint that fails at COMMIT, writes nothing and releases the connection', async () => {
     const error = await withTransaction(async () => {
-      await database.execute("INSERT INTO items VALUES ('same'), ('same')");
+      await suite.database.execute("INSERT INTO items VALUES ('same'), ('same')");
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UniqueViolationError);
     expect((error as UniqueViolationError).constraint).toBe('items_name_key');
@@ -55,10 +44,10 @@ describe('transaction safety: failures at COMMIT', () => {
     const offDuty = (doctor: string) =>
       withTransaction(
         async () => {
-          const [{ n }] = await database.query<{ n: number }>('SELECT count(*)::int AS n FROM duty WHERE on_call');
+          const [{ n }] = await suite.database.query<{ n: number }>('SELECT count(*)::int AS n FROM duty WHERE on_call');
           arrived++;
           while (arrived < 2) await new Promise((r) => setImmediate(r));
-          if (n >= 2) await database.execute('UPDATE duty SET on_call = false WHERE doctor = $1', [doctor]);
+          if (n >= 2) await suite.database.execute('UPDATE duty SET on_call = false WHERE doctor = $1', [doctor]);
         },
         { isolation: 'SERIALIZABLE' },
       );
@@ -66,12 +55,12 @@ describe('transaction safety: failures at COMMIT', () => {
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(failed).toHaveLength(1);
     expect(failed[0]!.reason).toBeInstanceOf(SerializationFailureError);
-    expect(await database.query('SELECT count(*)::int AS n FROM duty WHERE on_call')).toEqual([{ n: 1 }]);
+    expect(await suite.database.query('SELECT count(*)::int AS n FROM duty WHERE on_call')).toEqual([{ n: 1 }]);
     expectNothingCheckedOut();
   });
 
   it('reports CommitUnknownError when the connection breaks while COMMIT is in flight', async () => {
-    const url = new URL(db.url);
+    const url = new URL(suite.db.url);
     const proxy = await faultProxy(url.hostname, Number(url.port));
     try {
       url.port = String(proxy.port);
@@ -104,7 +93,7 @@ describe('transaction safety: failures at ROLLBACK and broken connections', () =
   class Boom extends Error {}
 
   it('keeps the original error when ROLLBACK fails too, logs the rollback failure and discards the connection', async () => {
-    const url = new URL(db.url);
+    const url = new URL(suite.db.url);
     const proxy = await faultProxy(url.hostname, Number(url.port));
     try {
       url.port = String(proxy.port);
@@ -133,23 +122,23 @@ describe('transaction safety: failures at ROLLBACK and broken connections', () =
 
   it('keeps the original error when the backend dies inside the transaction, and commits nothing', async () => {
     const error = await withTransaction(async () => {
-      await database.execute("INSERT INTO items VALUES ('doomed')");
-      const [{ pid }] = await database.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await suite.database.execute("INSERT INTO items VALUES ('doomed')");
+      const [{ pid }] = await suite.database.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       await withAdmin((c) => c.query('SELECT pg_terminate_backend($1)', [pid]));
       throw new Boom('the original failure');
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Boom);
     expect(await items()).toEqual([]);
     expectNothingCheckedOut();
-    expect(await withTransaction(async () => (await database.query('SELECT 1 AS ok'))[0])).toEqual({ ok: 1 });
+    expect(await withTransaction(async () => (await suite.database.query('SELECT 1 AS ok'))[0])).toEqual({ ok: 1 });
   });
 
   it('does not report success when the connection died before COMMIT', async () => {
     const error = await withTransaction(async () => {
-      await database.execute("INSERT INTO items VALUES ('lost')");
-      const [{ pid }] = await database.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await suite.database.execute("INSERT INTO items VALUES ('lost')");
+      const [{ pid }] = await suite.database.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       await withAdmin((c) => c.query('SELECT pg_terminate_backend($1)', [pid]));
-      await database.query('SELECT 1');
+      await suite.database.query('SELECT 1');
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionError);
     expect(await items()).toEqual([]);
@@ -161,8 +150,8 @@ describe('transaction safety: work that is not awaited', () => {
   it('rolls back and throws UnawaitedWorkError when a query is still running as the function returns', async () => {
     let stray: Promise<unknown> | undefined;
     const error = await withTransaction(async () => {
-      await database.execute("INSERT INTO items VALUES ('awaited')");
-      stray = database.query('SELECT pg_sleep(0.1)');
+      await suite.database.execute("INSERT INTO items VALUES ('awaited')");
+      stray = suite.database.query('SELECT pg_sleep(0.1)');
       await new Promise((resolve) => setImmediate(resolve));
     }).catch((e: unknown) => e);
     await stray;
@@ -176,9 +165,9 @@ describe('transaction safety: work that is not awaited', () => {
     let late!: Promise<unknown>;
     const fired = new Promise<void>((resolve) => {
       void withTransaction(async () => {
-        await database.execute("INSERT INTO items VALUES ('committed')");
+        await suite.database.execute("INSERT INTO items VALUES ('committed')");
         setTimeout(() => {
-          late = database.execute("INSERT INTO items VALUES ('late')").catch((e: unknown) => e);
+          late = suite.database.execute("INSERT INTO items VALUES ('late')").catch((e: unknown) => e);
           resolve();
         }, 20);
       });
@@ -224,7 +213,7 @@ describe('pool self-deadlock', () => {
   it('ends N outer transactions that each need REQUIRES_NEW on a pool of N in PoolExhaustedError, not a hang', async () => {
     const small = await Database.connect({
       name: 'small',
-      env: { SMALL_DATABASE_URL: db.url, SMALL_DB_POOL_MAX: '2', SMALL_DB_POOL_CONNECTION_TIMEOUT_MS: '300' },
+      env: { SMALL_DATABASE_URL: suite.db.url, SMALL_DB_POOL_MAX: '2', SMALL_DB_POOL_CONNECTION_TIMEOUT_MS: '300' },
       logger: captureLogs().logger,
     });
     try {
